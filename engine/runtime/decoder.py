@@ -1,0 +1,377 @@
+"""Continuous batched decoding on one llama.cpp context, owned by one thread.
+
+On a CPU every decode step re-reads all the weights, so a step that advances many sequences costs
+little more than a step that advances one. The decoder keeps one running batch: a request's prompt
+is evaluated once into one sequence, its KV cells are shared with the request's other sequences
+(`kv_unified`), and every active sequence of every request advances by one token per step. Requests
+join and leave between steps. All llama.cpp calls happen on the decoder's own thread because a
+context is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import llama_cpp
+import numpy as np
+
+from engine.runtime.base import FinishReason, Generation, RuntimeFailure, SamplingParams, TokenCallback
+from engine.runtime.sampling import sample_tokens
+
+
+@dataclass(frozen=True)
+class DecoderLimits:
+    context_tokens: int
+    max_sequences: int
+    batch_tokens: int
+
+
+@dataclass
+class Request:
+    """Work handed to the decoder; the decoder fills `results` or `error` and then calls `on_done`."""
+
+    prompt: list[int]
+    params: Sequence[SamplingParams]
+    on_token: TokenCallback | None
+    on_done: Callable[[], None]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    results: list[Generation] = field(default_factory=list)
+    error: Exception | None = None
+    # Embedding requests carry no sampling params; they return a vector instead.
+    embedding: np.ndarray | None = None
+    finished: list[_Sequence] = field(default_factory=list)
+
+    @property
+    def wants_embedding(self) -> bool:
+        return not self.params
+
+    @property
+    def reserved_cells(self) -> int:
+        return len(self.prompt) + sum(p.max_tokens for p in self.params)
+
+
+@dataclass
+class _Sequence:
+    request: Request
+    index: int
+    seq_id: int
+    params: SamplingParams
+    generator: np.random.Generator
+    position: int
+    pending_token: int = -1
+    generated: int = 0
+    text_bytes: bytearray = field(default_factory=bytearray)
+    emitted_chars: int = 0
+    finish: FinishReason | None = None
+    final_text: str = ""
+
+
+class Decoder:
+    """Owns a llama.cpp context and serves generation and embedding requests from its thread."""
+
+    def __init__(self, model: llama_cpp.llama_model_p, vocab, limits: DecoderLimits, n_threads: int) -> None:
+        self._model = model
+        self._vocab = vocab
+        self._limits = limits
+        self._n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+        self._n_embd = llama_cpp.llama_model_n_embd(model)
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = limits.context_tokens
+        params.n_batch = limits.batch_tokens
+        params.n_ubatch = limits.batch_tokens
+        params.n_seq_max = limits.max_sequences
+        # One prompt token can belong to several sequences only with a unified KV buffer.
+        params.kv_unified = True
+        params.n_threads = n_threads
+        params.n_threads_batch = n_threads
+        params.pooling_type = llama_cpp.LLAMA_POOLING_TYPE_NONE
+        self._ctx = llama_cpp.llama_init_from_model(model, params)
+        if not self._ctx:
+            raise RuntimeFailure(
+                f"llama.cpp could not create a context of {limits.context_tokens} tokens; "
+                "lower the context size or free memory."
+            )
+        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = llama_cpp.llama_batch_init(max(limits.batch_tokens, limits.max_sequences), 0, 1)
+        self._queue: deque[Request] = deque()
+        self._active: list[_Sequence] = []
+        self._free_ids = list(range(limits.max_sequences))
+        self._reserved = 0
+        self._wake = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="atlas-decoder", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: Request) -> None:
+        needed_ids = max(1, len(request.params))
+        if needed_ids > self._limits.max_sequences:
+            raise RuntimeFailure(
+                f"{needed_ids} sequences asked for at once; this runtime decodes at most "
+                f"{self._limits.max_sequences} (setting `max_sequences`)."
+            )
+        if request.reserved_cells > self._limits.context_tokens:
+            raise RuntimeFailure(
+                f"The request needs {request.reserved_cells} context tokens (prompt {len(request.prompt)} plus "
+                f"the completions' max_tokens) but the context holds {self._limits.context_tokens}; "
+                "shorten the prompt, lower max_tokens or k, or raise `context_tokens`."
+            )
+        with self._wake:
+            if self._closing:
+                raise RuntimeFailure("The model runtime is closed.")
+            self._queue.append(request)
+            self._wake.notify()
+
+    def close(self) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join()
+        llama_cpp.llama_batch_free(self._batch)
+        llama_cpp.llama_free(self._ctx)
+
+    # Everything below runs on the decoder thread.
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._closing and not self._queue and not self._active:
+                    self._wake.wait()
+                if self._closing:
+                    break
+            self._admit_waiting()
+            if self._active:
+                try:
+                    self._step()
+                except Exception as error:  # the thread serves every request: fail the batch, keep serving
+                    self._fail_active(RuntimeFailure(f"Decoding failed: {error}"))
+        for sequence in self._active:
+            sequence.finish = "cancelled"
+        self._retire_finished()
+        for request in self._queue:
+            request.error = RuntimeFailure("The model runtime was closed before the request ran.")
+            request.on_done()
+
+    def _admit_waiting(self) -> None:
+        while True:
+            with self._wake:
+                if not self._queue:
+                    return
+                request = self._queue[0]
+                if request.cancel.is_set():
+                    self._queue.popleft()
+                else:
+                    fits = (
+                        len(self._free_ids) >= max(1, len(request.params))
+                        and self._reserved + request.reserved_cells <= self._limits.context_tokens
+                    )
+                    if not fits:
+                        return
+                    self._queue.popleft()
+            if request.cancel.is_set():
+                request.results = [_cancelled(len(request.prompt)) for _ in request.params]
+                request.on_done()
+                continue
+            try:
+                if request.wants_embedding:
+                    self._embed(request)
+                else:
+                    self._start(request)
+            except Exception as error:  # a failed decode must not kill the thread that serves everyone
+                request.error = error if isinstance(error, RuntimeFailure) else RuntimeFailure(str(error))
+                request.on_done()
+
+    def _start(self, request: Request) -> None:
+        seq_ids = [self._free_ids.pop() for _ in request.params]
+        self._reserved += request.reserved_cells
+        first = seq_ids[0]
+        try:
+            self._decode_prompt(request.prompt, first)
+        except Exception:
+            self._release(seq_ids, request.reserved_cells)
+            raise
+        for seq_id in seq_ids[1:]:
+            llama_cpp.llama_memory_seq_cp(self._memory, first, seq_id, -1, -1)
+        logits = self._logits_rows(1)
+        sequences = [
+            _Sequence(
+                request=request,
+                index=index,
+                seq_id=seq_id,
+                params=params,
+                generator=np.random.default_rng(params.seed),
+                position=len(request.prompt),
+            )
+            for index, (seq_id, params) in enumerate(zip(seq_ids, request.params))
+        ]
+        tokens = sample_tokens(
+            np.repeat(logits, len(sequences), axis=0), [s.params for s in sequences], [s.generator for s in sequences]
+        )
+        for sequence, token in zip(sequences, tokens):
+            self._accept(sequence, token)
+        self._active.extend(sequences)
+        self._retire_finished()
+
+    def _decode_prompt(self, tokens: list[int], seq_id: int, output_all: bool = False) -> list[np.ndarray]:
+        """Evaluate `tokens` into `seq_id`; return hidden states of every token if `output_all`."""
+        size = self._limits.batch_tokens
+        hidden: list[np.ndarray] = []
+        for start in range(0, len(tokens), size):
+            chunk = tokens[start : start + size]
+            self._batch.n_tokens = len(chunk)
+            for offset, token in enumerate(chunk):
+                self._put(offset, token, start + offset, seq_id, output_all)
+            if start + size >= len(tokens):
+                self._batch.logits[len(chunk) - 1] = True
+            self._decode()
+            if output_all:
+                hidden.append(self._embeddings_rows(len(chunk)))
+        return hidden
+
+    def _put(self, slot: int, token: int, position: int, seq_id: int, output: bool) -> None:
+        batch = self._batch
+        batch.token[slot] = token
+        batch.pos[slot] = position
+        batch.n_seq_id[slot] = 1
+        batch.seq_id[slot][0] = seq_id
+        batch.logits[slot] = output
+
+    def _decode(self) -> None:
+        status = llama_cpp.llama_decode(self._ctx, self._batch)
+        if status != 0:
+            raise RuntimeFailure(
+                f"llama_decode failed with status {status} (1 means the KV cache is full); "
+                "raise `context_tokens` or lower k or max_tokens."
+            )
+
+    def _logits_rows(self, rows: int) -> np.ndarray:
+        pointer = llama_cpp.llama_get_logits(self._ctx)
+        return np.ctypeslib.as_array(pointer, shape=(rows, self._n_vocab)).copy()
+
+    def _embeddings_rows(self, rows: int) -> np.ndarray:
+        pointer = llama_cpp.llama_get_embeddings(self._ctx)
+        return np.ctypeslib.as_array(pointer, shape=(rows, self._n_embd)).copy()
+
+    def _step(self) -> None:
+        for sequence in self._active:
+            if sequence.request.cancel.is_set():
+                sequence.finish = "cancelled"
+        self._retire_finished()
+        if not self._active:
+            return
+        self._batch.n_tokens = len(self._active)
+        for slot, sequence in enumerate(self._active):
+            self._put(slot, sequence.pending_token, sequence.position, sequence.seq_id, True)
+        self._decode()
+        logits = self._logits_rows(len(self._active))
+        tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
+        for sequence, token in zip(self._active, tokens):
+            sequence.position += 1
+            self._accept(sequence, token)
+        self._retire_finished()
+
+    def _accept(self, sequence: _Sequence, token: int) -> None:
+        """Record a sampled token; it is fed back to the model at the next step unless the sequence ends."""
+        if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+            sequence.finish = "stop"
+            return
+        sequence.generated += 1
+        sequence.pending_token = token
+        sequence.text_bytes += _piece(self._vocab, token)
+        text = sequence.text_bytes.decode("utf-8", errors="ignore")
+        stop_at = _first_stop(text, sequence.params.stop, sequence.emitted_chars)
+        if stop_at is not None:
+            text = text[:stop_at]
+            sequence.finish = "stop"
+        elif sequence.generated >= sequence.params.max_tokens:
+            sequence.finish = "length"
+        # Hold back a tail that could still become a stop string, so callers never see its start.
+        visible = len(text) if sequence.finish else _safe_length(text, sequence.params.stop)
+        if visible > sequence.emitted_chars:
+            if sequence.request.on_token:
+                sequence.request.on_token(sequence.index, text[sequence.emitted_chars : visible])
+            sequence.emitted_chars = visible
+        sequence.final_text = text
+
+    def _fail_active(self, error: RuntimeFailure) -> None:
+        for sequence in self._active:
+            sequence.request.error = error
+            sequence.finish = "cancelled"
+        self._retire_finished()
+
+    def _retire_finished(self) -> None:
+        finished = [s for s in self._active if s.finish]
+        if not finished:
+            return
+        self._active = [s for s in self._active if not s.finish]
+        for sequence in finished:
+            llama_cpp.llama_memory_seq_rm(self._memory, sequence.seq_id, -1, -1)
+            self._free_ids.append(sequence.seq_id)
+            sequence.request.finished.append(sequence)
+        still_running = {id(s.request) for s in self._active}
+        done = {id(s.request): s.request for s in finished if id(s.request) not in still_running}
+        self._finish_requests(done.values())
+
+    def _finish_requests(self, requests: Iterable[Request]) -> None:
+        for request in requests:
+            self._reserved -= request.reserved_cells
+            request.results = [
+                Generation(
+                    text=s.final_text,
+                    prompt_tokens=len(request.prompt),
+                    completion_tokens=s.generated,
+                    finish_reason=s.finish or "cancelled",
+                )
+                for s in sorted(request.finished, key=lambda s: s.index)
+            ]
+            request.on_done()
+
+    def _release(self, seq_ids: list[int], cells: int) -> None:
+        for seq_id in seq_ids:
+            llama_cpp.llama_memory_seq_rm(self._memory, seq_id, -1, -1)
+            self._free_ids.append(seq_id)
+        self._reserved -= cells
+
+    def _embed(self, request: Request) -> None:
+        seq_id = self._free_ids.pop()
+        self._reserved += request.reserved_cells
+        llama_cpp.llama_set_embeddings(self._ctx, True)
+        try:
+            hidden = self._decode_prompt(request.prompt, seq_id, output_all=True)
+            request.embedding = np.concatenate(hidden).mean(axis=0).astype(np.float32)
+        finally:
+            llama_cpp.llama_set_embeddings(self._ctx, False)
+            self._release([seq_id], request.reserved_cells)
+        request.on_done()
+
+
+def _piece(vocab, token: int) -> bytes:
+    buffer = ctypes.create_string_buffer(64)
+    size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+    if size < 0:
+        buffer = ctypes.create_string_buffer(-size)
+        size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+    return buffer.raw[:size]
+
+
+def _first_stop(text: str, stops: Sequence[str], emitted: int) -> int | None:
+    # Only text after what was already emitted can hold a new stop string's start.
+    window_start = max(0, emitted - max((len(s) for s in stops), default=0))
+    positions = [index for stop in stops if stop and (index := text.find(stop, window_start)) >= 0]
+    return min(positions) if positions else None
+
+
+def _safe_length(text: str, stops: Sequence[str]) -> int:
+    for keep in range(len(text) - max((len(s) for s in stops), default=0), len(text) + 1):
+        tail = text[max(keep, 0) :]
+        if not any(stop.startswith(tail) for stop in stops if tail):
+            continue
+        return max(keep, 0)
+    return len(text)
+
+
+def _cancelled(prompt_tokens: int) -> Generation:
+    return Generation(text="", prompt_tokens=prompt_tokens, completion_tokens=0, finish_reason="cancelled")

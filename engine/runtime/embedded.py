@@ -1,0 +1,165 @@
+"""The embedded backend: llama-cpp-python in this process, on the CPU by default."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import llama_cpp
+import numpy as np
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from engine.models import ModelError, check_gguf_file
+from engine.runtime.base import Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
+from engine.runtime.decoder import Decoder, DecoderLimits, Request
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    context_tokens: int = 16384
+    max_sequences: int = 16
+    batch_tokens: int = 512
+    threads: int = 0  # 0 = one per core
+    show_llama_log: bool = False
+
+
+class EmbeddedRuntime:
+    """A GGUF model served from this process with continuous batched decoding."""
+
+    def __init__(self, path: Path, settings: EmbeddedSettings, model_id: str) -> None:
+        self._model_id = model_id
+        # llama.cpp logs every load detail to stderr; an editor shows stderr to the user.
+        logging.getLogger("llama-cpp-python").setLevel(logging.DEBUG if settings.show_llama_log else logging.ERROR)
+        llama_cpp.llama_backend_init()
+        params = llama_cpp.llama_model_default_params()
+        self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        if not self._model:
+            raise ModelError(
+                f"llama.cpp could not load {path}: the file is damaged, truncated or of an unsupported "
+                "architecture.",
+                "delete the file so it is assembled again (packaged models), or download it again.",
+            )
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        self._embedding_dim = llama_cpp.llama_model_n_embd(self._model)
+        self._formatter = _chat_formatter(self._model, self._vocab)
+        threads = settings.threads or os.cpu_count() or 1
+        self._decoder = Decoder(
+            self._model,
+            self._vocab,
+            DecoderLimits(settings.context_tokens, settings.max_sequences, settings.batch_tokens),
+            threads,
+        )
+
+    @classmethod
+    async def open(cls, path: Path, settings: EmbeddedSettings, model_id: str) -> EmbeddedRuntime:
+        check_gguf_file(path)
+        # Loading maps ~0.5-1 GB and takes seconds: keep the event loop free meanwhile.
+        return await anyio.to_thread.run_sync(cls, path, settings, model_id)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def embedding_dim(self) -> int:
+        return self._embedding_dim
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenize(text))
+
+    async def generate(
+        self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
+    ) -> Generation:
+        (generation,) = await self.generate_many(messages, [params], on_token)
+        return generation
+
+    async def generate_many(
+        self,
+        messages: Sequence[Message],
+        params: Sequence[SamplingParams],
+        on_token: TokenCallback | None = None,
+    ) -> list[Generation]:
+        prompt = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
+        request = await self._run(self._tokenize(prompt), list(params), on_token)
+        return request.results
+
+    async def embed(self, text: str) -> np.ndarray:
+        request = await self._run(self._tokenize(text), [], None)
+        assert request.embedding is not None
+        return request.embedding
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self._close)
+
+    def _close(self) -> None:
+        self._decoder.close()
+        llama_cpp.llama_model_free(self._model)
+
+    async def _run(self, prompt: list[int], params: list[SamplingParams], on_token: TokenCallback | None) -> Request:
+        done = anyio.Event()
+        token = anyio.lowlevel.current_token()
+
+        def wake() -> None:
+            try:
+                anyio.from_thread.run_sync(done.set, token=token)
+            except RuntimeError:  # the awaiting event loop has already gone away
+                pass
+
+        request = Request(prompt=prompt, params=params, on_token=on_token, on_done=wake)
+        self._decoder.submit(request)
+        try:
+            await done.wait()
+        except anyio.get_cancelled_exc_class():
+            request.cancel.set()
+            raise
+        if request.error:
+            raise request.error
+        return request
+
+    def _tokenize(self, text: str) -> list[int]:
+        data = text.encode()
+        capacity = len(data) + 16
+        buffer = (llama_cpp.llama_token * capacity)()
+        count = llama_cpp.llama_tokenize(self._vocab, data, len(data), buffer, capacity, False, True)
+        if count < 0:
+            raise RuntimeFailure(f"Tokenizing {len(data)} bytes failed.")
+        return list(buffer[:count])
+
+
+def _chat_formatter(model, vocab) -> Jinja2ChatFormatter:
+    template = _metadata(model, "tokenizer.chat_template")
+    if not template:
+        raise ModelError(
+            "The model file has no chat template (metadata `tokenizer.chat_template`).",
+            "use an instruction-tuned GGUF that carries its chat template.",
+        )
+    eos = llama_cpp.llama_vocab_eos(vocab)
+    bos = llama_cpp.llama_vocab_bos(vocab)
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=_token_text(vocab, eos),
+        bos_token=_token_text(vocab, bos),
+        stop_token_ids=[eos],
+    )
+
+
+def _token_text(vocab, token: int) -> str:
+    if token < 0:
+        return ""
+    return llama_cpp.llama_vocab_get_text(vocab, token).decode("utf-8", errors="replace")
+
+
+def _metadata(model, key: str) -> str | None:
+    size = llama_cpp.llama_model_meta_val_str(model, key.encode(), None, 0)
+    if size < 0:
+        return None
+    buffer = ctypes.create_string_buffer(size + 1)
+    llama_cpp.llama_model_meta_val_str(model, key.encode(), buffer, size + 1)
+    return buffer.value.decode("utf-8", errors="replace")
