@@ -6,7 +6,6 @@ import ctypes
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -16,18 +15,10 @@ import llama_cpp
 import numpy as np
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from engine.config import EmbeddedSettings
 from engine.models import ModelError, check_gguf_file
 from engine.runtime.base import Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
 from engine.runtime.decoder import Decoder, DecoderLimits, Request
-
-
-@dataclass(frozen=True)
-class EmbeddedSettings:
-    context_tokens: int = 16384
-    max_sequences: int = 16
-    batch_tokens: int = 512
-    threads: int = 0  # 0 = one per core
-    show_llama_log: bool = False
 
 
 class EmbeddedRuntime:
