@@ -31,6 +31,16 @@ class DecoderLimits:
 
 
 @dataclass
+class DecoderStats:
+    """Counters since the decoder started; read them from any thread (they only grow)."""
+
+    decode_steps: int = 0
+    tokens_decoded: int = 0
+    prompt_tokens_evaluated: int = 0
+    most_requests_in_one_step: int = 0
+
+
+@dataclass
 class Request:
     """Work handed to the decoder; the decoder fills `results` or `error` and then calls `on_done`."""
 
@@ -103,6 +113,7 @@ class Decoder:
         self._reserved = 0
         self._wake = threading.Condition()
         self._closing = False
+        self.stats = DecoderStats()
         self._thread = threading.Thread(target=self._run, name="atlas-decoder", daemon=True)
         self._thread.start()
 
@@ -227,6 +238,7 @@ class Decoder:
             if start + size >= len(tokens):
                 self._batch.logits[len(chunk) - 1] = True
             self._decode()
+            self.stats.prompt_tokens_evaluated += len(chunk)
             if output_all:
                 hidden.append(self._embeddings_rows(len(chunk)))
         return hidden
@@ -266,6 +278,10 @@ class Decoder:
         for slot, sequence in enumerate(self._active):
             self._put(slot, sequence.pending_token, sequence.position, sequence.seq_id, True)
         self._decode()
+        self.stats.decode_steps += 1
+        self.stats.tokens_decoded += len(self._active)
+        requests_in_step = len({id(s.request) for s in self._active})
+        self.stats.most_requests_in_one_step = max(self.stats.most_requests_in_one_step, requests_in_step)
         logits = self._logits_rows(len(self._active))
         tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
         for sequence, token in zip(self._active, tokens):

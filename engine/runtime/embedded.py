@@ -18,7 +18,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from engine.config import EmbeddedSettings
 from engine.models import ModelError, check_gguf_file
 from engine.runtime.base import Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
-from engine.runtime.decoder import Decoder, DecoderLimits, Request
+from engine.runtime.decoder import Decoder, DecoderLimits, DecoderStats, Request
 
 
 class EmbeddedRuntime:
@@ -61,6 +61,10 @@ class EmbeddedRuntime:
     @property
     def embedding_dim(self) -> int:
         return self._embedding_dim
+
+    @property
+    def stats(self) -> DecoderStats:
+        return self._decoder.stats
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))

@@ -1,0 +1,74 @@
+"""Several sequences, and several requests, decoded in one running batch (real small model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import anyio
+import pytest
+
+from engine.config import EmbeddedSettings
+from engine.runtime.base import Generation, Message, SamplingParams
+from engine.runtime.embedded import EmbeddedRuntime
+
+pytestmark = pytest.mark.model
+
+ASK_FOR_CODE = [Message("user", "Write a Python function that reverses a string.")]
+OTHER_TASK = [Message("user", "Write a Python function that sums a list of integers.")]
+GREEDY = SamplingParams(max_tokens=40)
+
+
+@pytest.fixture(scope="module")
+def runtime(small_model_file: Path) -> Iterator[EmbeddedRuntime]:
+    runtime = EmbeddedRuntime(small_model_file, EmbeddedSettings(context_tokens=8192, max_sequences=8), "small")
+    yield runtime
+    anyio.run(runtime.aclose)
+
+
+async def test_batched_greedy_sequences_equal_the_unbatched_greedy_output(runtime: EmbeddedRuntime) -> None:
+    alone = await runtime.generate(ASK_FOR_CODE, GREEDY)
+    batched = await runtime.generate_many(ASK_FOR_CODE, [GREEDY] * 4)
+    assert [g.text for g in batched] == [alone.text] * 4
+
+
+async def test_each_sequence_keeps_its_own_max_tokens(runtime: EmbeddedRuntime) -> None:
+    caps = [3, 9, 17]
+    generations = await runtime.generate_many(ASK_FOR_CODE, [replace(GREEDY, max_tokens=cap) for cap in caps])
+    assert [g.completion_tokens for g in generations] == caps
+    assert all(g.finish_reason == "length" for g in generations)
+
+
+async def test_each_sequence_keeps_its_own_stop_strings(runtime: EmbeddedRuntime) -> None:
+    plain, stopped = await runtime.generate_many(ASK_FOR_CODE, [GREEDY, replace(GREEDY, stop=("def",))])
+    assert "def" in plain.text
+    assert stopped.finish_reason == "stop" and "def" not in stopped.text
+
+
+async def test_different_seeds_give_different_samples(runtime: EmbeddedRuntime) -> None:
+    params = [SamplingParams(max_tokens=40, temperature=1.0, seed=seed) for seed in range(4)]
+    generations = await runtime.generate_many(ASK_FOR_CODE, params)
+    assert len({g.text for g in generations}) > 1
+
+
+async def test_two_concurrent_jobs_share_decode_steps(runtime: EmbeddedRuntime) -> None:
+    results: dict[str, list[Generation]] = {}
+
+    async def job(name: str, messages: list[Message]) -> None:
+        results[name] = await runtime.generate_many(messages, [GREEDY] * 2)
+
+    async with anyio.create_task_group() as jobs:
+        jobs.start_soon(job, "first", ASK_FOR_CODE)
+        jobs.start_soon(job, "second", OTHER_TASK)
+    assert runtime.stats.most_requests_in_one_step >= 2
+    assert all(len(generations) == 2 and generations[0].text for generations in results.values())
+
+
+async def test_cancelling_a_batch_stops_all_its_sequences(runtime: EmbeddedRuntime) -> None:
+    steps_before = runtime.stats.decode_steps
+    with anyio.move_on_after(0.5):
+        await runtime.generate_many(ASK_FOR_CODE, [replace(GREEDY, max_tokens=1500)] * 4)
+    await runtime.generate(ASK_FOR_CODE, replace(GREEDY, max_tokens=1))
+    # A batch left running would have taken up to 1500 more steps.
+    assert runtime.stats.decode_steps - steps_before < 200

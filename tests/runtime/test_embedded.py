@@ -1,0 +1,98 @@
+"""The embedded llama.cpp backend, on the real small model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import numpy as np
+import pytest
+
+from engine.config import EmbeddedSettings
+from engine.models import ModelError
+from engine.runtime.base import Message, RuntimeFailure, SamplingParams
+from engine.runtime.embedded import EmbeddedRuntime
+
+pytestmark = pytest.mark.model
+
+ASK_FOR_CODE = [Message("user", "Write a Python function is_even(n) that returns True when n is even.")]
+ASK_FOR_ESSAY = [Message("user", "Write a long essay about the history of computing, in detail.")]
+
+
+@pytest.fixture(scope="module")
+def runtime(small_model_file: Path) -> Iterator[EmbeddedRuntime]:
+    # Built synchronously: the runtime binds to no event loop, each call wakes its own caller.
+    runtime = EmbeddedRuntime(small_model_file, EmbeddedSettings(context_tokens=8192, max_sequences=8), "small")
+    yield runtime
+    anyio.run(runtime.aclose)
+
+
+async def test_generation_returns_text_and_token_counts(runtime: EmbeddedRuntime) -> None:
+    generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=64))
+    assert "def is_even" in generation.text
+    assert generation.prompt_tokens > 10
+    assert 0 < generation.completion_tokens <= 64
+
+
+async def test_stop_string_ends_generation_and_is_not_returned(runtime: EmbeddedRuntime) -> None:
+    generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=64, stop=("def",)))
+    assert generation.finish_reason == "stop"
+    assert "def" not in generation.text
+
+
+async def test_max_tokens_caps_the_completion(runtime: EmbeddedRuntime) -> None:
+    generation = await runtime.generate(ASK_FOR_ESSAY, SamplingParams(max_tokens=5))
+    assert generation.finish_reason == "length"
+    assert generation.completion_tokens == 5
+
+
+async def test_token_callback_sees_the_whole_text(runtime: EmbeddedRuntime) -> None:
+    pieces: list[str] = []
+    generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=24), lambda _, text: pieces.append(text))
+    assert "".join(pieces) == generation.text
+
+
+async def test_cancelling_stops_generation_within_a_second(runtime: EmbeddedRuntime) -> None:
+    tokens_seen = 0
+
+    def count(_: int, __: str) -> None:
+        nonlocal tokens_seen
+        tokens_seen += 1
+
+    with anyio.move_on_after(1.0):
+        await runtime.generate(ASK_FOR_ESSAY, SamplingParams(max_tokens=2000), count)
+    cancelled_at = time.monotonic()
+    seen_at_cancel = tokens_seen
+    # The decoder is free again quickly: a short request is served right after.
+    await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=1))
+    assert time.monotonic() - cancelled_at < 1.0 + 1.5  # one short request's own prefill included
+    assert tokens_seen - seen_at_cancel <= 3
+
+
+async def test_embeddings_have_the_model_hidden_size(runtime: EmbeddedRuntime) -> None:
+    vector = await runtime.embed("def add(a, b):\n    return a + b\n")
+    assert vector.shape == (896,) and vector.dtype == np.float32
+    assert runtime.embedding_dim == 896
+
+
+async def test_embeddings_differ_for_different_code(runtime: EmbeddedRuntime) -> None:
+    first = await runtime.embed("def add(a, b):\n    return a + b\n")
+    second = await runtime.embed("import sys\nprint(sys.stdin.read()[::-1])\n")
+    again = await runtime.embed("def add(a, b):\n    return a + b\n")
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(first, again, rtol=1e-4, atol=1e-4)
+
+
+async def test_a_request_larger_than_the_context_is_refused(runtime: EmbeddedRuntime) -> None:
+    with pytest.raises(RuntimeFailure, match="context"):
+        await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=100_000))
+
+
+def test_a_truncated_model_file_gives_a_clear_error(small_model_file: Path, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.gguf"
+    with small_model_file.open("rb") as source:
+        truncated.write_bytes(source.read(1_000_000))
+    with pytest.raises(ModelError, match="could not load"):
+        EmbeddedRuntime(truncated, EmbeddedSettings(), "truncated")
