@@ -1,0 +1,40 @@
+"""Prompts as versioned data: one TOML file per prompt set, chosen by name in the configuration."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+DEFAULT_PROMPT_SET = "v1"
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    version: str
+    data: dict[str, Any]
+
+    def render(self, key: str, **fields: str) -> str:
+        """Fill the prompt at dotted `key` (e.g. "solve.stdin") with `fields`."""
+        template: Any = self.data
+        for part in key.split("."):
+            template = template[part]
+        return template.format(**fields)
+
+    @property
+    def system(self) -> str:
+        return self.data["system"]
+
+
+@cache
+def load_prompt_set(name: str = DEFAULT_PROMPT_SET) -> PromptSet:
+    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return PromptSet(version=data["version"], data=data)
