@@ -1,0 +1,81 @@
+"""What the engine is asked to do and what it answers.
+
+A `Task` carries only what a solver may read: the statement, the starter code and the public
+examples the statement shows. Hidden tests have no field here, so no stage can reach them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TaskKind = Literal["stdin", "functional", "call"]
+"""stdin: a program reading stdin; functional: a LeetCode `Solution` method; call: a plain function."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A public example: an input and its expected output, encoded as the task kind's tests are."""
+
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    kind: TaskKind
+    statement: str
+    starter_code: str = ""
+    entry_point: str | None = None
+    examples: tuple[Example, ...] = ()
+    context: str = ""
+    """Code around the function in the user's workspace (helpers it may call), if any."""
+
+
+@dataclass(frozen=True)
+class StageUsage:
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seconds: float = 0.0
+    candidates: int = 0
+    sandbox_runs: int = 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why the engine chose its answer; shown to users and written to bench results."""
+
+    candidates: int
+    examples_total: int
+    examples_passed: int
+    cluster_size: int = 1
+    energy: float | None = None
+    repaired: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    confidence: float
+    evidence: Evidence
+    usage: dict[str, StageUsage] = field(default_factory=dict)
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(stage.tokens_in for stage in self.usage.values())
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(stage.tokens_out for stage in self.usage.values())
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress of a running task, for editor progress and bench progress bars."""
+
+    stage: str
+    done: int
+    total: int
+    tokens: int = 0
+    message: str = ""
