@@ -1,0 +1,1 @@
+"""The headless benchmark: datasets to tasks, one judged answer per problem, reports."""
