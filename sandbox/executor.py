@@ -1,0 +1,300 @@
+"""`Sandbox`: run a candidate program on its tests in an isolated worker and grade the answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from subprocess import PIPE
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from sandbox import worker
+from sandbox.compare import grade_answer
+from sandbox.isolation import FIRST_SANDBOX_UID, IsolationReport, build_launch, describe_isolation, sandbox_uid
+from sandbox.limits import MIB, Limits
+from sandbox.results import ProgramResult, TestResult, Verdict
+from sandbox.testcases import TestCase, TestKind
+
+logger = logging.getLogger("sandbox")
+
+# Time the worker needs to start (bubblewrap, interpreter, preamble imports) on a loaded machine.
+STARTUP_SECONDS = 30.0
+# Time the worker needs around each test beyond the test's own wall limit: writing the input file,
+# reading the output files, cleaning up.
+BOOKKEEPING_SECONDS = 10.0
+# Grace period for a worker to exit once its stdin is closed.
+EXIT_SECONDS = 2.0
+STDERR_KEPT_BYTES = 8192
+TMPFS_SLACK_BYTES = 16 * MIB
+STATUS_VERDICTS = {
+    "time_limit": Verdict.TIME_LIMIT,
+    "memory_limit": Verdict.MEMORY_LIMIT,
+    "output_limit": Verdict.OUTPUT_LIMIT,
+    "runtime_error": Verdict.RUNTIME_ERROR,
+}
+
+
+class WorkerLost(Exception):
+    """The worker ended or stopped answering; the message says which."""
+
+
+class Sandbox:
+    """Runs candidate programs, each in its own isolated worker, up to `jobs` at once.
+
+    One worker serves all tests of one program: it loads LiveCodeBench's preamble and compiles the code
+    once, then forks a fresh child per test. Expected answers stay in this process; only code and test
+    inputs enter the sandbox.
+    """
+
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        *,
+        jobs: int | None = None,
+        isolation: IsolationReport | None = None,
+        first_uid: int = FIRST_SANDBOX_UID,
+    ) -> None:
+        self.limits = limits
+        self.jobs = jobs or os.cpu_count() or 1
+        self.isolation = isolation or describe_isolation()
+        self.first_uid = first_uid
+        self._worker_source = Path(worker.__file__).read_text(encoding="utf-8")
+        # Created on first use: anyio primitives belong to the event loop that runs them.
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._free_slots = list(range(self.jobs))
+        if not self.isolation.fully_isolated:
+            logger.warning("sandbox: weak isolation. %s", self.isolation.describe())
+
+    async def run(
+        self,
+        code: str,
+        tests: Sequence[TestCase],
+        *,
+        entry_point: str | None = None,
+        limits: Limits | None = None,
+        stop_at_first_failure: bool = False,
+    ) -> ProgramResult:
+        """Run `code` on every test, in order, and grade each answer that has an expected value.
+
+        `entry_point` names the function (CALL) or Solution method (FUNCTIONAL) to call. With
+        `stop_at_first_failure`, tests after the first one that does not pass are NOT_RUN, as
+        LiveCodeBench stops there.
+        """
+        if any(test.kind is not TestKind.STDIN for test in tests) and not entry_point:
+            raise ValueError("functional and call tests need an entry_point")
+        if not tests:
+            return ProgramResult(())
+        limits = limits or self.limits
+        async with self._slot() as slot:
+            return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_at_first_failure)
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[int]:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.jobs)
+        async with self._limiter:
+            slot = self._free_slots.pop()
+            try:
+                yield slot
+            finally:
+                self._free_slots.append(slot)
+
+    async def _run_in_slot(
+        self,
+        slot: int,
+        code: str,
+        tests: Sequence[TestCase],
+        entry_point: str | None,
+        limits: Limits,
+        stop_at_first_failure: bool,
+    ) -> ProgramResult:
+        uid = sandbox_uid(slot, self.first_uid)
+        largest_input = max(len(test.input.encode("utf-8")) for test in tests)
+        host_workdir = None if self.isolation.fully_isolated else tempfile.mkdtemp(prefix="atlas-sandbox-")
+        info_read, info_write = os.pipe() if self.isolation.fully_isolated else (None, None)
+        try:
+            launch = build_launch(
+                self.isolation,
+                limits,
+                worker_source=self._worker_source,
+                uid=uid,
+                # stdout, stderr and return-value files at their cap, the input file, and what the
+                # program writes itself.
+                tmp_bytes=3 * limits.output_bytes + largest_input + TMPFS_SLACK_BYTES,
+                host_workdir=host_workdir,
+                info_fd=info_write,
+            )
+            header = {
+                "code": code,
+                "entry_point": entry_point,
+                "limits": {**asdict(limits), "cpu_seconds": limits.cpu_limit_seconds},
+                "workdir": launch.workdir,
+                "drop_to_uid": launch.drop_to_uid,
+                "reap_all": launch.reap_all,
+                "uid_shared_with_host": launch.uid_shared_with_host,
+            }
+            process = await anyio.open_process(
+                list(launch.command),
+                stdin=PIPE,
+                stdout=PIPE,
+                stderr=PIPE,
+                cwd=launch.cwd,
+                env=dict(launch.env),
+                start_new_session=True,
+                pass_fds=() if info_write is None else (info_write,),
+            )
+            if info_write is not None:
+                os.close(info_write)
+                info_write = None
+            session = _WorkerSession(process, info_read, uid if launch.reap_all and not self.isolation.fully_isolated else None)
+            results = await session.run(header, tests, limits, stop_at_first_failure)
+        finally:
+            for descriptor in (info_read, info_write):
+                if descriptor is not None:
+                    os.close(descriptor)
+            if host_workdir is not None:
+                shutil.rmtree(host_workdir, ignore_errors=True)
+        return ProgramResult(tuple(results))
+
+
+class _WorkerSession:
+    """The conversation with one worker process, and making sure nothing of it survives."""
+
+    def __init__(self, process: anyio.abc.Process, info_fd: int | None, uid_to_clear: int | None) -> None:
+        self._process = process
+        self._info_fd = info_fd
+        # Without a pid namespace, a dedicated uid is how leftover processes are found.
+        self._uid_to_clear = uid_to_clear
+        self._stdout = BufferedByteReceiveStream(process.stdout)
+        self._stderr = bytearray()
+        self._sandbox_pidfd: int | None = None
+        self._max_line_bytes = MIB
+
+    async def run(self, header: dict, tests: Sequence[TestCase], limits: Limits, stop_at_first_failure: bool) -> list[TestResult]:
+        results: list[TestResult] = []
+        # Outcomes carry stdout and the return value, each capped at output_bytes, JSON-escaped.
+        self._max_line_bytes = 16 * limits.output_bytes + MIB
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(self._drain_stderr)
+            try:
+                await self._start(header)
+                for test in tests:
+                    if stop_at_first_failure and results and results[-1].verdict not in (Verdict.PASSED, Verdict.RAN):
+                        results.append(TestResult(Verdict.NOT_RUN, detail="not run: an earlier test failed"))
+                        continue
+                    results.append(await self._run_test(test, limits))
+            except WorkerLost as lost:
+                first = TestResult(Verdict.RUNTIME_ERROR, detail=str(lost), stderr_tail=self._stderr_tail())
+                if isinstance(lost.__cause__, TimeoutError):
+                    first = replace(first, verdict=Verdict.TIME_LIMIT)
+                results.append(first)
+                rest = TestResult(Verdict.RUNTIME_ERROR, detail="not run: the sandbox worker was lost")
+                results.extend(rest for _ in range(len(tests) - len(results)))
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await self._shut_down()
+                task_group.cancel_scope.cancel()
+        return results
+
+    async def _start(self, header: dict) -> None:
+        await self._send(header)
+        reply = await self._receive(STARTUP_SECONDS, "starting")
+        if reply != {"ready": True}:
+            raise WorkerLost(f"the sandbox worker did not start: {reply!r}")
+        self._open_sandbox_pidfd()
+
+    async def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
+        await self._send({"kind": test.kind.value, "input": test.input})
+        outcome = await self._receive(limits.wall_seconds + BOOKKEEPING_SECONDS, "running a test")
+        common = dict(
+            seconds=outcome["seconds"],
+            stdout=outcome["stdout"],
+            stderr_tail=outcome["stderr_tail"],
+            returned=outcome["returned"],
+            max_rss_bytes=outcome["max_rss_bytes"],
+        )
+        if outcome["status"] != "ok":
+            return TestResult(STATUS_VERDICTS[outcome["status"]], detail=outcome["detail"], **common)
+        verdict, detail = grade_answer(test, outcome["stdout"], outcome["returned"])
+        return TestResult(verdict, detail=detail, **common)
+
+    async def _send(self, message: dict) -> None:
+        try:
+            await self._process.stdin.send(json.dumps(message).encode("utf-8") + b"\n")
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as error:
+            raise WorkerLost("the sandbox worker ended") from error
+
+    async def _receive(self, timeout: float, doing: str) -> dict:
+        try:
+            with anyio.fail_after(timeout):
+                line = await self._stdout.receive_until(b"\n", max_bytes=self._max_line_bytes)
+        except TimeoutError as error:
+            raise WorkerLost(f"the sandbox worker stopped answering while {doing} ({timeout:.0f} s)") from error
+        except (anyio.IncompleteRead, anyio.EndOfStream, anyio.BrokenResourceError) as error:
+            raise WorkerLost(f"the sandbox worker ended while {doing}") from error
+        except anyio.DelimiterNotFound as error:
+            raise WorkerLost(f"the sandbox worker sent an oversized message while {doing}") from error
+        try:
+            return json.loads(line)
+        except ValueError as error:
+            raise WorkerLost(f"the sandbox worker sent garbage while {doing}") from error
+
+    def _open_sandbox_pidfd(self) -> None:
+        """Hold the sandbox's pid 1 by pidfd: killing it tears down the whole pid namespace."""
+        if self._info_fd is None:
+            return
+        os.set_blocking(self._info_fd, False)
+        try:
+            info = json.loads(os.read(self._info_fd, 65536))
+            self._sandbox_pidfd = os.pidfd_open(info["child-pid"])
+        except (OSError, ValueError, KeyError, AttributeError):
+            self._sandbox_pidfd = None  # then only bubblewrap itself is killed, which still ends the namespace
+
+    async def _drain_stderr(self) -> None:
+        async for chunk in self._process.stderr:
+            self._stderr += chunk
+            del self._stderr[:-STDERR_KEPT_BYTES]
+
+    def _stderr_tail(self) -> str:
+        return self._stderr.decode("utf-8", errors="replace")
+
+    async def _shut_down(self) -> None:
+        try:
+            await self._process.stdin.aclose()
+        except OSError:
+            pass  # the worker is already gone
+        with anyio.move_on_after(EXIT_SECONDS):
+            await self._process.wait()
+        if self._process.returncode is None:
+            self._kill()
+            await self._process.wait()
+        if self._sandbox_pidfd is not None:
+            os.close(self._sandbox_pidfd)
+        if self._uid_to_clear is not None:
+            await _kill_processes_of_uid(self._uid_to_clear)
+
+    def _kill(self) -> None:
+        if self._sandbox_pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self._sandbox_pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+async def _kill_processes_of_uid(uid: int) -> None:
+    """SIGKILL every process of `uid` (the plain-subprocess fallback has no namespace to tear down)."""
+    await anyio.run_process(["/bin/sh", "-c", "kill -9 -1 2>/dev/null; true"], user=uid, group=uid, env={})
