@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -10,9 +11,10 @@ import signal
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from pathlib import Path
 from subprocess import PIPE
+from typing import IO
 
 import anyio
 import anyio.abc
@@ -24,6 +26,7 @@ from sandbox.isolation import FIRST_SANDBOX_UID, IsolationReport, build_launch, 
 from sandbox.limits import MIB, Limits
 from sandbox.results import ProgramResult, TestResult, Verdict
 from sandbox.testcases import TestCase, TestKind
+from sandbox.worker import decode_value
 
 logger = logging.getLogger("sandbox")
 
@@ -92,6 +95,8 @@ class Sandbox:
         """
         if any(test.kind is not TestKind.STDIN for test in tests) and not entry_point:
             raise ValueError("functional and call tests need an entry_point")
+        for index, test in enumerate(tests):
+            _check_expected_answer(index, test)
         if not tests:
             return ProgramResult(())
         limits = limits or self.limits
@@ -120,9 +125,18 @@ class Sandbox:
     ) -> ProgramResult:
         uid = sandbox_uid(slot, self.first_uid)
         largest_input = max(len(test.input.encode("utf-8")) for test in tests)
-        host_workdir = None if self.isolation.fully_isolated else tempfile.mkdtemp(prefix="atlas-sandbox-")
-        info_read, info_write = os.pipe() if self.isolation.fully_isolated else (None, None)
-        try:
+        with contextlib.ExitStack() as cleanup:
+            host_workdir = None
+            info_read = info_write = None
+            if self.isolation.fully_isolated:
+                info_read, info_write = os.pipe()
+                cleanup.callback(os.close, info_read)
+            else:
+                host_workdir = tempfile.mkdtemp(prefix="atlas-sandbox-")
+                cleanup.callback(shutil.rmtree, host_workdir, ignore_errors=True)
+            # Only the worker and bubblewrap write here (a test's stderr goes to its own file), so a file
+            # needs no reader running alongside and keeps what a dying worker said.
+            worker_stderr = cleanup.enter_context(tempfile.TemporaryFile())
             launch = build_launch(
                 self.isolation,
                 limits,
@@ -143,67 +157,64 @@ class Sandbox:
                 "reap_all": launch.reap_all,
                 "uid_shared_with_host": launch.uid_shared_with_host,
             }
-            process = await anyio.open_process(
-                list(launch.command),
-                stdin=PIPE,
-                stdout=PIPE,
-                stderr=PIPE,
-                cwd=launch.cwd,
-                env=dict(launch.env),
-                start_new_session=True,
-                pass_fds=() if info_write is None else (info_write,),
-            )
-            if info_write is not None:
-                os.close(info_write)
-                info_write = None
-            session = _WorkerSession(process, info_read, uid if launch.reap_all and not self.isolation.fully_isolated else None)
-            results = await session.run(header, tests, limits, stop_at_first_failure)
-        finally:
-            for descriptor in (info_read, info_write):
-                if descriptor is not None:
-                    os.close(descriptor)
-            if host_workdir is not None:
-                shutil.rmtree(host_workdir, ignore_errors=True)
-        return ProgramResult(tuple(results))
+            try:
+                process = await anyio.open_process(
+                    list(launch.command),
+                    stdin=PIPE,
+                    stdout=PIPE,
+                    stderr=worker_stderr,
+                    cwd=launch.cwd,
+                    env=dict(launch.env),
+                    start_new_session=True,
+                    pass_fds=() if info_write is None else (info_write,),
+                )
+            finally:
+                if info_write is not None:
+                    os.close(info_write)
+            uid_to_clear = uid if launch.reap_all and not self.isolation.fully_isolated else None
+            session = _WorkerSession(process, worker_stderr, info_read, uid_to_clear, limits)
+            return ProgramResult(tuple(await session.run(header, tests, stop_at_first_failure)))
 
 
 class _WorkerSession:
     """The conversation with one worker process, and making sure nothing of it survives."""
 
-    def __init__(self, process: anyio.abc.Process, info_fd: int | None, uid_to_clear: int | None) -> None:
+    def __init__(
+        self, process: anyio.abc.Process, stderr_file: IO[bytes], info_fd: int | None, uid_to_clear: int | None, limits: Limits
+    ) -> None:
         self._process = process
+        self._stderr_file = stderr_file
         self._info_fd = info_fd
         # Without a pid namespace, a dedicated uid is how leftover processes are found.
         self._uid_to_clear = uid_to_clear
+        self._limits = limits
         self._stdout = BufferedByteReceiveStream(process.stdout)
-        self._stderr = bytearray()
-        self._sandbox_pidfd: int | None = None
-        self._max_line_bytes = MIB
-
-    async def run(self, header: dict, tests: Sequence[TestCase], limits: Limits, stop_at_first_failure: bool) -> list[TestResult]:
-        results: list[TestResult] = []
         # Outcomes carry stdout and the return value, each capped at output_bytes, JSON-escaped.
         self._max_line_bytes = 16 * limits.output_bytes + MIB
-        async with anyio.create_task_group() as task_group:
-            task_group.start_soon(self._drain_stderr)
-            try:
-                await self._start(header)
-                for test in tests:
-                    if stop_at_first_failure and results and results[-1].verdict not in (Verdict.PASSED, Verdict.RAN):
-                        results.append(TestResult(Verdict.NOT_RUN, detail="not run: an earlier test failed"))
-                        continue
-                    results.append(await self._run_test(test, limits))
-            except WorkerLost as lost:
-                first = TestResult(Verdict.RUNTIME_ERROR, detail=str(lost), stderr_tail=self._stderr_tail())
-                if isinstance(lost.__cause__, TimeoutError):
-                    first = replace(first, verdict=Verdict.TIME_LIMIT)
-                results.append(first)
-                rest = TestResult(Verdict.RUNTIME_ERROR, detail="not run: the sandbox worker was lost")
-                results.extend(rest for _ in range(len(tests) - len(results)))
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await self._shut_down()
-                task_group.cancel_scope.cancel()
+        self._sandbox_pidfd: int | None = None
+
+    async def run(self, header: dict, tests: Sequence[TestCase], stop_at_first_failure: bool) -> list[TestResult]:
+        results: list[TestResult] = []
+        lost: WorkerLost | None = None
+        try:
+            await self._start(header)
+            for test in tests:
+                if stop_at_first_failure and results and results[-1].verdict not in (Verdict.PASSED, Verdict.RAN):
+                    results.append(TestResult(Verdict.NOT_RUN, detail="not run: an earlier test failed"))
+                    continue
+                results.append(await self._run_test(test))
+        except WorkerLost as error:
+            lost = error
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._shut_down()
+        if lost is not None:
+            timed_out = isinstance(lost.__cause__, TimeoutError)
+            results.append(
+                TestResult(Verdict.TIME_LIMIT if timed_out else Verdict.RUNTIME_ERROR, detail=str(lost), stderr_tail=self._stderr_tail())
+            )
+            rest = TestResult(Verdict.RUNTIME_ERROR, detail="not run: the sandbox worker was lost")
+            results.extend(rest for _ in range(len(tests) - len(results)))
         return results
 
     async def _start(self, header: dict) -> None:
@@ -213,9 +224,9 @@ class _WorkerSession:
             raise WorkerLost(f"the sandbox worker did not start: {reply!r}")
         self._open_sandbox_pidfd()
 
-    async def _run_test(self, test: TestCase, limits: Limits) -> TestResult:
+    async def _run_test(self, test: TestCase) -> TestResult:
         await self._send({"kind": test.kind.value, "input": test.input})
-        outcome = await self._receive(limits.wall_seconds + BOOKKEEPING_SECONDS, "running a test")
+        outcome = await self._receive(self._limits.wall_seconds + BOOKKEEPING_SECONDS, "running a test")
         common = dict(
             seconds=outcome["seconds"],
             stdout=outcome["stdout"],
@@ -260,13 +271,10 @@ class _WorkerSession:
         except (OSError, ValueError, KeyError, AttributeError):
             self._sandbox_pidfd = None  # then only bubblewrap itself is killed, which still ends the namespace
 
-    async def _drain_stderr(self) -> None:
-        async for chunk in self._process.stderr:
-            self._stderr += chunk
-            del self._stderr[:-STDERR_KEPT_BYTES]
-
     def _stderr_tail(self) -> str:
-        return self._stderr.decode("utf-8", errors="replace")
+        self._stderr_file.seek(0, os.SEEK_END)
+        self._stderr_file.seek(max(0, self._stderr_file.tell() - STDERR_KEPT_BYTES))
+        return self._stderr_file.read().decode("utf-8", errors="replace")
 
     async def _shut_down(self) -> None:
         try:
@@ -277,7 +285,7 @@ class _WorkerSession:
             await self._process.wait()
         if self._process.returncode is None:
             self._kill()
-            await self._process.wait()
+        await self._process.aclose()
         if self._sandbox_pidfd is not None:
             os.close(self._sandbox_pidfd)
         if self._uid_to_clear is not None:
@@ -293,6 +301,19 @@ class _WorkerSession:
             os.killpg(self._process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _check_expected_answer(index: int, test: TestCase) -> None:
+    """Refuse a malformed answer before anything runs, rather than in the middle of grading."""
+    if test.expected is None or test.kind is TestKind.STDIN:
+        return
+    try:
+        if test.kind is TestKind.FUNCTIONAL:
+            json.loads(test.expected)
+        else:
+            decode_value(test.expected)
+    except ValueError as error:
+        raise ValueError(f"test {index}: the expected answer of a {test.kind.value} test is malformed: {error}") from None
 
 
 async def _kill_processes_of_uid(uid: int) -> None:

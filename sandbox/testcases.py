@@ -16,6 +16,8 @@ class TestKind(str, enum.Enum):
         `<entry_point>(*args)` (HumanEval+/MBPP+ style, compared like evalplus).
     """
 
+    __test__ = False  # not a pytest test class, despite the name
+
     STDIN = "stdin"
     FUNCTIONAL = "functional"
     CALL = "call"

@@ -27,6 +27,7 @@ built-in type, so an overridden `__eq__` never takes part in grading.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import resource
@@ -56,6 +57,8 @@ EXIT_EXCEPTION = 1
 EXIT_MEMORY = 3
 STDERR_TAIL_BYTES = 2048
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+THREAD_STACK_BYTES = 8 << 20
 MEMORY_ERROR_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 
 
@@ -175,6 +178,9 @@ def main() -> None:
         _drop_privileges(header["drop_to_uid"], workdir)
     # Other processes of the sandbox uid must not read or write this process's channel through /proc.
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # Orphans of a test become this process's children, so they are reaped here rather than piling up
+    # as zombies under the host's init (without a pid namespace) and counting against the process limit.
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     files = WorkFiles.inside(workdir)
     _send(channel_out, {"ready": True})
 
@@ -216,6 +222,9 @@ def _tasks_of_uid(uid: int) -> int:
 
 
 def _load_program(source: str, entry_point: str | None) -> Program:
+    # Threads take their default stack size from RLIMIT_STACK, which is large here for deep recursion in
+    # the main thread; keep Python threads at the usual 8 MiB so a few of them fit in the address space.
+    _thread.stack_size(THREAD_STACK_BYTES)
     namespace: dict = {}
     exec(PREAMBLE, namespace)
     try:
@@ -269,7 +278,7 @@ def _run_test(program: Program, kind: str, test_input: str, limits: dict, files:
             os.kill(-1, signal.SIGKILL)  # every other process of this uid; never this one
         except OSError:
             pass
-    _reap_orphans()
+    _reap_orphans(wait=reap_all)
     return _classify(kind, wait_status, usage, timed_out, seconds, limits, files)
 
 
@@ -296,11 +305,11 @@ def _child(program: Program, kind: str, test_input: str, limits: dict, files: Wo
             returned = _call_entry_point(program, kind, test_input)
             with open(files.returned, "w", encoding="ascii") as returned_file:
                 returned_file.write(encode_value(returned))
-    except MemoryError:
-        traceback.print_exc()
+    except MemoryError as error:
+        _print_program_traceback(error)
         exit_code = EXIT_MEMORY
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as error:
+        _print_program_traceback(error)
         exit_code = EXIT_EXCEPTION
     for stream in (sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__):
         try:
@@ -308,6 +317,14 @@ def _child(program: Program, kind: str, test_input: str, limits: dict, files: Wo
         except BaseException:
             pass  # a full output file (EFBIG) is reported from its size by the worker
     return exit_code
+
+
+def _print_program_traceback(error: BaseException) -> None:
+    """The traceback from the program's first frame on: the harness's own frames are noise to a reader."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_frame.f_code.co_filename == _child.__code__.co_filename:
+        frames = frames.tb_next
+    traceback.print_exception(type(error), error, frames or error.__traceback__)
 
 
 def _run_script(program: Program) -> None:
@@ -330,7 +347,8 @@ def _run_script(program: Program) -> None:
 
 def _call_entry_point(program: Program, kind: str, test_input: str) -> object:
     if kind == "functional":
-        arguments = [json.loads(line) for line in test_input.split("\n")]
+        # LiveCodeBench never has an empty input; here it means a call without arguments.
+        arguments = [json.loads(line) for line in test_input.split("\n")] if test_input else []
     else:
         arguments = json.loads(test_input)
         if not isinstance(arguments, list):
@@ -377,10 +395,11 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _reap_orphans() -> None:
+def _reap_orphans(wait: bool) -> None:
+    """Collect exited children; with `wait`, block until every child is gone (they were all killed)."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _ = os.waitpid(-1, 0 if wait else os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
@@ -399,7 +418,9 @@ def _classify(kind: str, wait_status: int, usage, timed_out: bool, seconds: floa
         signal_number = os.WTERMSIG(wait_status)
         if timed_out:
             return _outcome("time_limit", seconds, **common, detail=f"over the {limits['wall_seconds']} s wall-time limit")
-        if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and cpu_used >= limits["cpu_seconds"] - 0.05):
+        # The kernel kills at the CPU limit with SIGKILL (soft = hard), and the usage it reports for a
+        # process killed mid-slice runs a little short of the limit.
+        if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and cpu_used >= 0.9 * limits["cpu_seconds"]):
             return _outcome("time_limit", seconds, **common, detail=f"over the {limits['cpu_seconds']} s CPU limit")
         if signal_number == signal.SIGXFSZ:
             return _outcome("output_limit", seconds, **common, detail="output limit")

@@ -1,0 +1,78 @@
+"""Fixtures for the sandbox tests: real workers, small limits, and a check for leftover processes."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sandbox import IsolationReport, Limits, Sandbox, describe_isolation
+
+# Away from the default range, so these tests never mistake another sandbox user's workers for theirs.
+TEST_FIRST_UID = 62000
+TEST_JOBS = 2
+FAST_LIMITS = Limits(wall_seconds=1.5, memory_bytes=512 << 20, output_bytes=1 << 20, processes=16)
+# Every sandboxed process runs the worker, whose source (with this sentence) is on its command line.
+WORKER_MARKER = b"The harness that runs inside the sandbox"
+
+
+@pytest.fixture(scope="session")
+def isolation() -> IsolationReport:
+    return describe_isolation()
+
+
+@pytest.fixture
+def sandbox(isolation: IsolationReport) -> Sandbox:
+    return Sandbox(FAST_LIMITS, jobs=TEST_JOBS, isolation=isolation, first_uid=TEST_FIRST_UID)
+
+
+@pytest.fixture
+def make_sandbox(isolation: IsolationReport) -> Callable[..., Sandbox]:
+    def make(limits: Limits = FAST_LIMITS, **options) -> Sandbox:
+        options.setdefault("isolation", isolation)
+        return Sandbox(limits, jobs=TEST_JOBS, first_uid=TEST_FIRST_UID, **options)
+
+    return make
+
+
+def sandbox_processes() -> list[int]:
+    """Pids of live sandbox processes started by these tests: those of a test sandbox uid (when running
+    as root), and descendants of this process that run the worker (bubblewrap and the worker itself)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            uid = entry.stat().st_uid
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if state == "Z":
+            continue
+        in_test_uid_range = os.geteuid() == 0 and TEST_FIRST_UID <= uid < TEST_FIRST_UID + TEST_JOBS
+        if in_test_uid_range or (WORKER_MARKER in command and _descends_from_this_process(int(entry.name))):
+            found.append(int(entry.name))
+    return found
+
+
+def _descends_from_this_process(pid: int) -> bool:
+    while pid > 1:
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return False
+        if pid == os.getpid():
+            return True
+    return False
+
+
+def assert_no_sandbox_process_remains() -> None:
+    # The kernel finishes tearing down a killed namespace asynchronously; give it a moment.
+    deadline = time.monotonic() + 2.0
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_processes() == []

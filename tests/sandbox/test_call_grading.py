@@ -1,0 +1,63 @@
+"""HumanEval+/MBPP+ style call tests graded like evalplus: ==, else element-wise with atol for floats."""
+
+from __future__ import annotations
+
+import json
+
+from sandbox import Sandbox, TestCase, TestKind, Verdict, compare_call, encode_value
+
+
+def call_test(arguments: list, expected: object, atol: float = 0.0) -> TestCase:
+    return TestCase(TestKind.CALL, json.dumps(arguments), encode_value(expected), atol)
+
+
+async def verdict_of(sandbox: Sandbox, body: str, test: TestCase) -> Verdict:
+    code = f"def candidate(*args):\n    return {body}\n"
+    result = await sandbox.run(code, [test], entry_point="candidate")
+    return result.tests[0].verdict
+
+
+async def test_float_within_the_default_tolerance_passes(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "args[0] + args[1]", call_test([0.1, 0.2], 0.3)) is Verdict.PASSED
+
+
+async def test_float_outside_the_default_tolerance_fails(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "args[0] + 0.001", call_test([0.3], 0.3)) is Verdict.WRONG_ANSWER
+
+
+async def test_a_problem_tolerance_widens_the_comparison(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "args[0] + 0.001", call_test([0.3], 0.3, atol=0.01)) is Verdict.PASSED
+
+
+async def test_list_of_floats_is_compared_element_wise(sandbox: Sandbox) -> None:
+    test = call_test([1.0], [1 / 3, 2 / 3])
+    assert await verdict_of(sandbox, "[args[0] / 3, 2 * args[0] / 3 + 1e-9]", test) is Verdict.PASSED
+
+
+async def test_returned_tuple_matches_an_expected_tuple(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "(1, 'a')", call_test([], (1, "a"))) is Verdict.PASSED
+
+
+async def test_returned_list_does_not_match_an_expected_tuple(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "[1, 'a']", call_test([], (1, "a"))) is Verdict.WRONG_ANSWER
+
+
+async def test_set_matches_regardless_of_order(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "set(args[0])", call_test([[3, 1, 2]], {1, 2, 3})) is Verdict.PASSED
+
+
+async def test_integers_are_compared_exactly(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "args[0] + 1", call_test([10**20], 10**20)) is Verdict.WRONG_ANSWER
+
+
+def test_tolerance_is_absolute_plus_relative() -> None:
+    assert compare_call(1e9 + 50, 1e9, atol=1e-6).matched  # 1e-7 * 1e9 = 100
+    assert not compare_call(1e9 + 150, 1e9, atol=1e-6).matched
+
+
+def test_nan_matches_nan_under_a_tolerance() -> None:
+    assert compare_call([float("nan")], [float("nan")]).matched
+
+
+def test_shapes_must_match_under_a_tolerance() -> None:
+    assert not compare_call([1.0, 1.0], [1.0], atol=0.1).matched
