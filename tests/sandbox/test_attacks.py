@@ -56,11 +56,12 @@ async def test_one_huge_allocation_is_a_memory_limit(sandbox: Sandbox) -> None:
     assert_no_sandbox_process_remains()
 
 
-async def test_growing_memory_is_a_memory_limit(sandbox: Sandbox) -> None:
-    code = "hoard = []\nwhile True:\n    hoard.append(bytearray(16 << 20))\n"
-    result = await sandbox.run(code, [stdin_test("done\n")])
+async def test_growing_memory_is_a_memory_limit(make_sandbox) -> None:
+    limits = Limits(wall_seconds=5.0, memory_bytes=256 << 20)
+    code = "hoard = []\nwhile True:\n    hoard.append(bytearray(32 << 20))\n"
+    result = await make_sandbox(limits).run(code, [stdin_test("done\n")])
     assert result.tests[0].verdict is Verdict.MEMORY_LIMIT
-    assert result.tests[0].max_rss_bytes <= FAST_LIMITS.memory_bytes
+    assert result.tests[0].max_rss_bytes <= limits.memory_bytes
     assert_no_sandbox_process_remains()
 
 
