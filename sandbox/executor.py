@@ -153,6 +153,7 @@ class Sandbox:
                 "entry_point": entry_point,
                 "limits": {**asdict(limits), "cpu_seconds": limits.cpu_limit_seconds},
                 "workdir": launch.workdir,
+                "import_paths": list(launch.import_paths),
                 "drop_to_uid": launch.drop_to_uid,
                 "reap_all": launch.reap_all,
                 "uid_shared_with_host": launch.uid_shared_with_host,

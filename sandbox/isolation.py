@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -126,6 +127,8 @@ class Launch:
     cwd: str | None
     # Sent to the worker in its header.
     workdir: str
+    # site-packages directories the worker adds itself, since -S skips `site`.
+    import_paths: tuple[str, ...]
     drop_to_uid: int | None
     # The worker may SIGKILL every other process of its uid after each test (private pid namespace or a
     # uid of its own).
@@ -149,7 +152,7 @@ def build_launch(
 ) -> Launch:
     """The command for one worker. Bubblewrap needs `info_fd` (it reports the sandbox's pid there);
     the plain subprocess needs `host_workdir`, a directory the caller created and removes."""
-    python = [sys.executable, "-I", "-B", "-c", worker_source]
+    python = [sys.executable, "-I", "-S", "-B", "-c", worker_source]
     drop_to_uid = uid if report.runs_as_root else None
     if report.fully_isolated:
         if info_fd is None:
@@ -167,7 +170,7 @@ def build_launch(
             *_stack_launcher(limits),
             *python,
         ]
-        return Launch(tuple(command), {}, None, SANDBOX_WORKDIR, drop_to_uid, True, False)
+        return Launch(tuple(command), {}, None, SANDBOX_WORKDIR, _site_packages(), drop_to_uid, True, False)
     if host_workdir is None:
         raise ValueError("subprocess launches need a host_workdir")
     command = [*_stack_launcher(limits), *python]
@@ -176,10 +179,15 @@ def build_launch(
         _sandbox_env(host_workdir),
         host_workdir,
         host_workdir,
+        _site_packages(),
         drop_to_uid,
         reap_all=report.runs_as_root,
         uid_shared_with_host=not report.runs_as_root,
     )
+
+
+def _site_packages() -> tuple[str, ...]:
+    return tuple(directory for directory in site.getsitepackages() if os.path.isdir(directory))
 
 
 def _sandbox_env(home: str) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """The harness that runs inside the sandbox, one process per candidate program.
 
-Standard library only: the parent starts it as `python -I -B -c <this file's source>`, so it works
-without the project installed and sees nothing of it.
+Standard library only: the parent starts it as `python -I -S -B -c <this file's source>`, so it works
+without the project installed and sees nothing of it. Startup time is paid once per program, so the
+worker avoids heavy imports (dataclasses, site's .pth processing); `typing` comes with the preamble anyway.
 
 Protocol, one JSON document per line (the parent holds the other end of stdin and stdout):
-  parent -> worker  header: {"code", "entry_point", "limits", "workdir", "drop_to_uid",
+  parent -> worker  header: {"code", "entry_point", "limits", "workdir", "import_paths", "drop_to_uid",
                              "reap_all", "uid_shared_with_host"}
   worker -> parent  {"ready": true} once the preamble is loaded and privileges are dropped
   parent -> worker  one test: {"kind", "input"}          (never the expected answer)
@@ -35,8 +36,7 @@ import select
 import signal
 import sys
 import time
-import traceback
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # LiveCodeBench's `import_string`, run before every answer. It ends with `from builtins import *`, so
 # `pow` is the builtin again after `from math import *`.
@@ -98,12 +98,25 @@ def _to_json(value: object) -> object:
     return {"repr": repr(value), "type": type(value).__qualname__}
 
 
-@dataclass(frozen=True)
 class OpaqueValue:
     """A returned object the encoding cannot represent; equal only to an identical OpaqueValue."""
 
-    type_name: str
-    text: str
+    __slots__ = ("type_name", "text")
+
+    def __init__(self, type_name: str, text: str) -> None:
+        self.type_name = type_name
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OpaqueValue):
+            return NotImplemented
+        return (self.type_name, self.text) == (other.type_name, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.type_name, self.text))
+
+    def __repr__(self) -> str:
+        return f"OpaqueValue({self.type_name!r}, {self.text!r})"
 
 
 def decode_value(text: str) -> object:
@@ -135,8 +148,7 @@ def _from_tagged(tagged: dict) -> object:
 # ---------------------------------------------------------------- the worker process
 
 
-@dataclass(frozen=True)
-class Program:
+class Program(NamedTuple):
     source: str
     code: object | None  # the compiled code object, None when it does not compile
     compile_error: str
@@ -144,8 +156,7 @@ class Program:
     namespace: dict
 
 
-@dataclass(frozen=True)
-class WorkFiles:
+class WorkFiles(NamedTuple):
     stdin: str
     stdout: str
     stderr: str
@@ -169,6 +180,7 @@ def main() -> None:
     header = json.loads(channel_in.readline())
     limits = header["limits"]
     _apply_worker_limits(limits, header["uid_shared_with_host"])
+    _finish_interpreter_setup(header["import_paths"])
     import ctypes  # only needed for prctl; imported after the limits like everything else
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -209,6 +221,17 @@ def _apply_worker_limits(limits: dict, uid_shared_with_host: bool) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def _finish_interpreter_setup(import_paths: list[str]) -> None:
+    """What `site` would do that programs rely on, without its slow .pth processing: the environment's
+    site-packages on sys.path (numpy and friends) and the exit/quit/help builtins."""
+    sys.path.extend(import_paths)
+    import site
+
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+
+
 def _tasks_of_uid(uid: int) -> int:
     count = 0
     for entry in os.listdir("/proc"):
@@ -230,7 +253,9 @@ def _load_program(source: str, entry_point: str | None) -> Program:
     try:
         code = compile(source, "<solution>", "exec")
     except Exception:  # SyntaxError, ValueError for NUL bytes, RecursionError for absurd nesting
-        return Program(source, None, "".join(traceback.format_exc(limit=0)), entry_point, namespace)
+        import traceback
+
+        return Program(source, None, traceback.format_exc(limit=0), entry_point, namespace)
     return Program(source, code, "", entry_point, namespace)
 
 
@@ -324,6 +349,8 @@ def _print_program_traceback(error: BaseException) -> None:
     frames = error.__traceback__
     while frames is not None and frames.tb_frame.f_code.co_filename == _child.__code__.co_filename:
         frames = frames.tb_next
+    import traceback
+
     traceback.print_exception(type(error), error, frames or error.__traceback__)
 
 
