@@ -197,6 +197,7 @@ class _WorkerSession:
     async def run(self, header: dict, tests: Sequence[TestCase], stop_at_first_failure: bool) -> list[TestResult]:
         results: list[TestResult] = []
         lost: WorkerLost | None = None
+        idle = False  # True once the worker waits for its next test, so it can leave on its own
         try:
             await self._start(header)
             for test in tests:
@@ -204,11 +205,12 @@ class _WorkerSession:
                     results.append(TestResult(Verdict.NOT_RUN, detail="not run: an earlier test failed"))
                     continue
                 results.append(await self._run_test(test))
+            idle = True
         except WorkerLost as error:
             lost = error
         finally:
             with anyio.CancelScope(shield=True):
-                await self._shut_down()
+                await self._shut_down(graceful=idle)
         if lost is not None:
             timed_out = isinstance(lost.__cause__, TimeoutError)
             results.append(
@@ -277,7 +279,10 @@ class _WorkerSession:
         self._stderr_file.seek(max(0, self._stderr_file.tell() - STDERR_KEPT_BYTES))
         return self._stderr_file.read().decode("utf-8", errors="replace")
 
-    async def _shut_down(self) -> None:
+    async def _shut_down(self, *, graceful: bool) -> None:
+        """End the worker: an idle one by closing its input, anything else (lost, cancelled) at once."""
+        if not graceful:
+            self._kill()
         try:
             await self._process.stdin.aclose()
         except OSError:
