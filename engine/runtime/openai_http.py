@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -222,7 +222,10 @@ async def _embed(server: _Server, model: str, text: str) -> np.ndarray:
         # Servers without pooling (llama-cpp-python, llama-server --pooling none) send one vector per token.
         vector = vector.mean(axis=0)
     if vector.ndim != 1 or vector.size == 0:
-        raise RuntimeFailure(f"The server at {server.url} sent an embedding of shape {vector.shape}.")
+        raise RuntimeFailure(
+            f"The server at {server.url} sent an embedding of shape {vector.shape}.\n"
+            "Fix: check that `embedding_model` names an embedding-capable model."
+        )
     return vector
 
 
@@ -246,7 +249,7 @@ class _Server:
     tls: bool
     path_prefix: str
     host_header: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     timeout: float
 
     @classmethod
