@@ -1,0 +1,80 @@
+"""The three actions — solve, verify, repair — from a parsed file to an engine call and its outcome.
+
+Shared by the language server and the headless commands, so both build the same task and the same
+edit from the same file.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from atlas_lsp.features.rewrite import Rewrite, rewrite
+from atlas_lsp.features.targets import Target, build_task, program_of, runs_in_sandbox
+from atlas_lsp.functions import ModuleSource
+from engine.task import Answer, Event, Example, VerifyReport
+
+if TYPE_CHECKING:  # the engine pulls in numpy and the sandbox: imported when the first job opens it
+    from engine.service import Engine
+
+
+class Action(enum.Enum):
+    SOLVE = "solve"
+    VERIFY = "verify"
+    REPAIR = "repair"
+
+    @property
+    def title(self) -> str:
+        return f"ATLAS: {self.value.capitalize()}"
+
+    @property
+    def command(self) -> str:
+        return f"atlas.{self.value}"
+
+    def offered_for(self, target: Target) -> bool:
+        """Solve writes stubs; verify and repair work on written code the sandbox can run."""
+        if self is Action.SOLVE:
+            return target.is_stub
+        return not target.is_stub and runs_in_sandbox(target)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Solve's or repair's outcome: the rewrite of the file and the answer it came from."""
+
+    rewrite: Rewrite
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Verify's outcome."""
+
+    report: VerifyReport
+
+
+async def run_action(
+    engine: Engine,
+    action: Action,
+    module: ModuleSource,
+    target: Target,
+    path: str,
+    known_failures: Sequence[Example] = (),
+    on_event: Callable[[Event], None] | None = None,
+) -> Edit | Verdict:
+    """Raises `UnusableAnswer` when the engine's answer cannot be put into the file."""
+    task = build_task(module, target, path)
+    if action is Action.VERIFY:
+        return Verdict(await engine.verify(task, program_of(module, target), on_event))
+    if action is Action.SOLVE:
+        answer = await engine.solve(task, on_event)
+    else:
+        answer = await engine.repair(task, program_of(module, target), known_failures, on_event)
+    return Edit(rewrite(module, target, answer.code), answer)
+
+
+def failures_worth_repairing(report: VerifyReport) -> tuple[Example, ...]:
+    """Failing cases with a trusted expected answer: the ones a repair can be held to."""
+    return tuple(Example(case.input, case.expected) for case in report.failing if case.expected is not None)

@@ -1,0 +1,183 @@
+"""`workspace/executeCommand` for atlas.solve, atlas.verify and atlas.repair.
+
+A command takes a snapshot of the document (text and version), starts a background job and
+returns at once. The job shows progress, calls the engine and then either publishes verify's
+findings or applies the edit as a versioned `TextDocumentEdit` — unless the document changed
+meanwhile, in which case the edit is dropped and the user told so.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+from atlas_lsp.features.actions import Action, Edit, Verdict, run_action
+from atlas_lsp.features.diagnostics import finding_of, summary_of
+from atlas_lsp.features.messages import log, tell
+from atlas_lsp.features.progress import JobProgress, job_progress
+from atlas_lsp.features.rewrite import Replacement, UnusableAnswer
+from atlas_lsp.features.targets import Target, target_named
+from atlas_lsp.functions import ModuleSource, parse_module, split_lines
+from atlas_lsp.jobs import AlreadyRunning, JobKey
+from atlas_lsp.server import AtlasServer
+from engine.models import ModelError
+
+
+@dataclass(frozen=True)
+class TargetReference:
+    """The argument of every atlas command: which function (or `<module>`) of which document."""
+
+    uri: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    uri: str
+    path: str
+    version: int | None
+    text: str
+
+
+def register(server: AtlasServer) -> None:
+    @server.command(Action.SOLVE.command)
+    def solve(ls: AtlasServer, reference: TargetReference) -> None:
+        start_job(ls, Action.SOLVE, reference)
+
+    @server.command(Action.VERIFY.command)
+    def verify(ls: AtlasServer, reference: TargetReference) -> None:
+        start_job(ls, Action.VERIFY, reference)
+
+    @server.command(Action.REPAIR.command)
+    def repair(ls: AtlasServer, reference: TargetReference) -> None:
+        start_job(ls, Action.REPAIR, reference)
+
+
+def start_job(server: AtlasServer, action: Action, reference: TargetReference) -> None:
+    document = server.workspace.get_text_document(reference.uri)
+    snapshot = Snapshot(reference.uri, document.path, document.version, document.source)
+    try:
+        module = parse_module(snapshot.text)
+    except SyntaxError as error:
+        tell(server, f"{action.title}: {document.filename} does not parse (line {error.lineno}: {error.msg}).")
+        return
+    target = target_named(module, reference.target)
+    if target is None:
+        tell(server, f"{action.title}: {reference.target} is no longer in {document.filename}.")
+        return
+    key = JobKey(reference.uri, target.qualified_name)
+    try:
+        server.jobs.start(key, lambda: _job(server, action, snapshot, module, target, key))
+    except AlreadyRunning:
+        tell(server, f"{action.title}: a job on {target.qualified_name} is already running.")
+
+
+async def _job(
+    server: AtlasServer, action: Action, snapshot: Snapshot, module: ModuleSource, target: Target, key: JobKey
+) -> None:
+    title = f"{action.title} {target.qualified_name}"
+    async with job_progress(server, title) as progress:
+        try:
+            async with server.engine.lease(server.settings.engine_config(), progress.on_model_bytes) as engine:
+                outcome = await run_action(
+                    engine,
+                    action,
+                    module,
+                    target,
+                    snapshot.path,
+                    server.findings.failures(key.uri, key.target),
+                    progress.on_event,
+                )
+        except ModelError as error:
+            progress.final_message = "The model cannot be used"
+            tell(server, f"{title}: {error.problem} Fix: {error.fix}", types.MessageType.Error)
+            log(server, f"{title}: model error\n{traceback.format_exc()}", types.MessageType.Error)
+            return
+        except UnusableAnswer as error:
+            progress.final_message = "No usable answer"
+            tell(server, f"{title}: no change made, {error}.", types.MessageType.Warning)
+            return
+        except Exception as error:  # an engine failure must not take the server down with it
+            progress.final_message = "Failed"
+            tell(server, f"{title} failed: {error}. Details are in the output log.", types.MessageType.Error)
+            log(server, f"{title} failed\n{traceback.format_exc()}", types.MessageType.Error)
+            return
+        if isinstance(outcome, Verdict):
+            _publish_verdict(server, snapshot, target, key, outcome, progress)
+        else:
+            await _apply_edit(server, snapshot, key, title, outcome, progress)
+
+
+def _publish_verdict(
+    server: AtlasServer, snapshot: Snapshot, target: Target, key: JobKey, verdict: Verdict, progress: JobProgress
+) -> None:
+    units = server.workspace.position_codec.client_num_units
+    server.findings.record(key.uri, key.target, finding_of(verdict.report, target, snapshot.text, units))
+    server.findings.publish(server, key.uri, snapshot.version)
+    summary = summary_of(verdict.report, target)
+    progress.final_message = summary.removeprefix("ATLAS: ")
+    tell(server, summary, types.MessageType.Info if verdict.report.passed else types.MessageType.Warning)
+
+
+async def _apply_edit(
+    server: AtlasServer, snapshot: Snapshot, key: JobKey, title: str, edit: Edit, progress: JobProgress
+) -> None:
+    evidence = edit.answer.evidence
+    checked = f"passes {evidence.examples_passed} of {evidence.examples_total} examples" if evidence.examples_total else "no examples to check"
+    if edit.rewrite.apply(snapshot.text) == snapshot.text:
+        progress.final_message = "Nothing to change"
+        tell(server, f"{title}: nothing to change ({checked}).")
+        return
+    if server.workspace.get_text_document(key.uri).version != snapshot.version:
+        progress.final_message = "Not applied: the file changed"
+        tell(
+            server,
+            f"{title}: the answer was not applied because the file changed while the job ran. Run it again.",
+            types.MessageType.Warning,
+        )
+        return
+    result = await server.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=_workspace_edit(server, snapshot, edit), label=title)
+    )
+    if not result.applied:
+        progress.final_message = "Not applied"
+        reason = f": {result.failure_reason}" if result.failure_reason else ""
+        tell(server, f"{title}: the editor did not apply the answer{reason}.", types.MessageType.Warning)
+        return
+    server.findings.forget(key.uri, key.target)
+    server.findings.publish(server, key.uri, None)
+    progress.final_message = f"Applied ({checked}, confidence {edit.answer.confidence:.0%})"
+    log(server, f"{title}: applied; {checked}; confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens")
+
+
+def _workspace_edit(server: AtlasServer, snapshot: Snapshot, edit: Edit) -> types.WorkspaceEdit:
+    lines = split_lines(snapshot.text)
+    ends_with_newline = snapshot.text.endswith(("\n", "\r"))
+    units = server.workspace.position_codec.client_num_units
+    text_edits = [
+        _text_edit(replacement, lines, ends_with_newline, units) for replacement in edit.rewrite.replacements
+    ]
+    capabilities = server.client_capabilities.workspace
+    supports_versions = bool(
+        capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes
+    )
+    if not supports_versions:  # the version check before applying is then the only guard
+        return types.WorkspaceEdit(changes={snapshot.uri: text_edits})
+    document = types.OptionalVersionedTextDocumentIdentifier(uri=snapshot.uri, version=snapshot.version)
+    return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=text_edits)])
+
+
+def _text_edit(
+    replacement: Replacement, lines: list[str], ends_with_newline: bool, units: Callable[[str], int]
+) -> types.TextEdit:
+    start, end = types.Position(replacement.start_line, 0), types.Position(replacement.end_line, 0)
+    if replacement.end_line < len(lines) or ends_with_newline or not lines:
+        return types.TextEdit(range=types.Range(start, end), new_text=replacement.text)
+    # The edit reaches past the last line, which has no line break: there is no next line to end at.
+    end_of_text = types.Position(len(lines) - 1, units(lines[-1]))
+    if replacement.start_line < len(lines):
+        return types.TextEdit(range=types.Range(start, end_of_text), new_text=replacement.text)
+    return types.TextEdit(range=types.Range(end_of_text, end_of_text), new_text="\n" + replacement.text)

@@ -1,0 +1,110 @@
+"""Verify's findings: failing cases shown as diagnostics on their function, and kept for repair.
+
+Findings are held per document and target, so verifying one function leaves the diagnostics of
+another in place, and a later repair of the function is held to the cases verify found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from atlas_lsp.features.actions import failures_worth_repairing
+from atlas_lsp.features.targets import Target
+from atlas_lsp.functions import FunctionSite, split_lines
+from engine.task import CaseResult, Example, VerifyReport
+
+SOURCE = "atlas"
+
+
+@dataclass(frozen=True)
+class Finding:
+    diagnostics: tuple[types.Diagnostic, ...]
+    failures: tuple[Example, ...]
+
+
+class Findings:
+    def __init__(self) -> None:
+        self._by_document: dict[str, dict[str, Finding]] = {}
+
+    def record(self, uri: str, target: str, finding: Finding) -> None:
+        self._by_document.setdefault(uri, {})[target] = finding
+
+    def forget(self, uri: str, target: str) -> None:
+        self._by_document.get(uri, {}).pop(target, None)
+
+    def failures(self, uri: str, target: str) -> tuple[Example, ...]:
+        finding = self._by_document.get(uri, {}).get(target)
+        return finding.failures if finding else ()
+
+    def publish(self, server: LanguageServer, uri: str, version: int | None) -> None:
+        diagnostics = [diagnostic for finding in self._by_document.get(uri, {}).values() for diagnostic in finding.diagnostics]
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
+
+
+def finding_of(report: VerifyReport, target: Target, text: str, units: Callable[[str], int]) -> Finding:
+    """Diagnostics on the target's first line (its `def`, or the file's first line for a program).
+
+    `units` counts a string's length in the client's position encoding.
+    """
+    line_number = target.def_line if isinstance(target, FunctionSite) else 0
+    line = split_lines(text)[line_number] if text else ""
+    start = len(target.indent) if isinstance(target, FunctionSite) else 0
+    where = types.Range(
+        start=types.Position(line_number, units(line[:start])),
+        end=types.Position(line_number, units(line)),
+    )
+    diagnostics = tuple(
+        types.Diagnostic(
+            range=where,
+            message=describe_case(case, target),
+            severity=types.DiagnosticSeverity.Error if case.status == "failed" else types.DiagnosticSeverity.Warning,
+            source=SOURCE,
+            code=f"verify-{case.status}",
+            data={"input": case.input, "expected": case.expected, "actual": case.actual},
+        )
+        for case in report.failing
+    )
+    return Finding(diagnostics, failures_worth_repairing(report))
+
+
+def describe_case(case: CaseResult, target: Target) -> str:
+    """One failing case as the user reads it: the call (or input), what came out, what was expected."""
+    if isinstance(target, FunctionSite):
+        subject = f"{target.name}({_arguments(case.input)})"
+        outcome = {"failed": f"returned {case.actual}", "timeout": "timed out", "error": "raised an error"}[case.status]
+    else:
+        subject = f"On input {case.input!r} the program"
+        outcome = {"failed": f"printed {case.actual!r}", "timeout": "timed out", "error": "crashed"}[case.status]
+    expected = f", expected {case.expected}" if case.expected is not None and case.status == "failed" else ""
+    detail = f": {case.detail.strip().splitlines()[-1]}" if case.detail.strip() else ""
+    return f"{subject} {outcome}{expected}{detail}"
+
+
+def summary_of(report: VerifyReport, target: Target) -> str:
+    total, failing = len(report.cases), len(report.failing)
+    unchecked = sum(case.status == "ran" for case in report.cases)
+    unchecked_note = f" ({unchecked} more ran without a trusted expected result)" if unchecked else ""
+    if not failing:
+        return f"ATLAS: Verify {target.qualified_name}: all {total - unchecked} checked tests pass{unchecked_note}."
+    return (
+        f"ATLAS: Verify {target.qualified_name}: {failing} of {total - unchecked} checked tests fail{unchecked_note}; "
+        "see the diagnostics. Repair will be held to them."
+    )
+
+
+def _arguments(encoded: str) -> str:
+    try:
+        arguments = json.loads(encoded)
+    except ValueError:
+        return encoded
+    if not isinstance(arguments, list):
+        return encoded
+    return ", ".join(repr(argument) for argument in arguments)
+

@@ -1,0 +1,152 @@
+"""The server's settings: typed, fully defaulted, read from the editor's JSON.
+
+They come from `initializationOptions` and from the `atlas` section of `workspace/configuration`
+(the later source wins, key by key). A value of the wrong type or out of range is reported by
+name and replaced by its default, so a typo in an editor's config never stops the server.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+
+SECTION = "atlas"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = "default"
+    """`small`, `default`, a path to a GGUF file, or the base URL of an OpenAI-compatible server."""
+    candidates: int = 4
+    """Programs sampled per task when the first attempt does not pass the examples (k)."""
+    max_tokens: int = 1024
+    """Longest completion of one model call."""
+    test_seconds: float = 6.0
+    """Wall-time limit of one test run in the sandbox."""
+    lens: bool = True
+    """Rank candidates with the Geometric Lens energy where the engine supports it."""
+    trace_dir: str | None = None
+    """Folder where every prompt and completion is written, one JSON-lines file per task."""
+
+    def engine_config(self) -> EngineConfig:
+        pipeline_options: dict[str, Any] = {"candidates": self.candidates, "max_tokens": self.max_tokens}
+        if "lens" in {field.name for field in fields(PipelineConfig)}:
+            pipeline_options["lens"] = self.lens
+        return EngineConfig(
+            runtime=RuntimeConfig(model=self.model),
+            pipeline=PipelineConfig(**pipeline_options),
+            sandbox=SandboxConfig(test_seconds=self.test_seconds),
+            trace_dir=self.trace_dir,
+        )
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    key: str
+    value: object
+    reason: str
+    used: object = None
+    """The value the setting has instead."""
+
+    def describe(self) -> str:
+        if not self.key:
+            return f"The {SECTION} settings are ignored: {self.reason}, got {self.value!r}."
+        if self.key not in RULES:
+            return f"Setting {SECTION}.{self.key} is ignored: {self.reason}."
+        return f"Setting {SECTION}.{self.key} = {self.value!r} is ignored ({self.reason}); using {self.used!r}."
+
+
+@dataclass(frozen=True)
+class _Rule:
+    field: str
+    read: Callable[[object], object]
+    """Returns the typed value or raises ValueError with the reason."""
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _whole_number(low: int, high: int) -> Callable[[object], int]:
+    def read(value: object) -> int:
+        # bool is an int in Python, but `true` for a count is a mistake in the editor's config.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return int(value)
+
+    return read
+
+
+def _seconds(high: float) -> Callable[[object], float]:
+    def read(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"expected a number of seconds above 0 and at most {high:g}")
+        if not 0 < value <= high:
+            raise ValueError(f"expected a number of seconds above 0 and at most {high:g}")
+        return float(value)
+
+    return read
+
+
+def _switch(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _folder(value: object) -> str | None:
+    if value == "":
+        return None
+    return str(Path(_text(value)).expanduser())
+
+
+# camelCase keys, as editors write settings; each maps to one field of Settings.
+RULES = {
+    "model": _Rule("model", _text),
+    "candidates": _Rule("candidates", _whole_number(1, 64)),
+    "maxTokens": _Rule("max_tokens", _whole_number(16, 32768)),
+    "testSeconds": _Rule("test_seconds", _seconds(600.0)),
+    "lens": _Rule("lens", _switch),
+    "traceDir": _Rule("trace_dir", _folder),
+}
+
+
+def merge_settings(*sources: Mapping[str, Any] | None) -> tuple[Settings, list[SettingsProblem]]:
+    """Defaults, overridden by each source in turn; problems name every value that was not used.
+
+    A rejected value leaves the setting as the earlier sources (or the default) made it.
+    """
+    settings = Settings()
+    problems: list[SettingsProblem] = []
+    for source in sources:
+        if source is None:
+            continue
+        if not isinstance(source, Mapping):
+            problems.append(SettingsProblem("", source, "expected an object of settings"))
+            continue
+        for key, value in source.items():
+            if value is None:  # editors send null for a setting the user left unset
+                continue
+            rule = RULES.get(key)
+            if rule is None:
+                problems.append(SettingsProblem(key, value, f"unknown setting (known: {', '.join(RULES)})"))
+                continue
+            try:
+                settings = replace(settings, **{rule.field: rule.read(value)})
+            except ValueError as reason:
+                problems.append(SettingsProblem(key, value, str(reason)))
+    return settings, [_with_value_used(problem, settings) for problem in problems]
+
+
+def _with_value_used(problem: SettingsProblem, settings: Settings) -> SettingsProblem:
+    rule = RULES.get(problem.key)
+    return replace(problem, used=getattr(settings, rule.field)) if rule else problem

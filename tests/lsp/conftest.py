@@ -1,0 +1,154 @@
+"""A test client for the real server over stdio, and helpers to drive its jobs.
+
+The client works around two gaps of pytest-lsp 1.0.1 (see /work/shared/notes/LSP.md): it answers
+`workspace/applyEdit` (recording each edit), and it reads a code action that carries a command as
+a `CodeAction`, not as a bare `Command`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Union
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
+from pygls.protocol import default_converter
+
+SERVER_COMMAND = [sys.executable, "-m", "atlas_lsp.commands.serve"]
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "lsp"
+E2E_SETTINGS: dict[str, Any] = {"model": "small", "candidates": 2, "maxTokens": 256, "testSeconds": 4}
+
+
+class AtlasTestClient(LanguageClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+
+    async def open_document(self, path: Path, text: str | None = None) -> str:
+        uri = path.as_uri()
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text or path.read_text())
+            )
+        )
+        return uri
+
+    async def actions_at(self, uri: str, line: int) -> list[types.CodeAction]:
+        position = types.Position(line, 0)
+        result = await self.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri),
+                range=types.Range(position, position),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        return list(result or [])
+
+    async def start_action(self, uri: str, line: int, title: str) -> str:
+        """Execute the titled code action at `line`; returns the progress token of the job it starts."""
+        (action,) = [action for action in await self.actions_at(uri, line) if action.title == title]
+        assert action.command is not None
+        known = set(self.progress_reports)
+        await self.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+        )
+        return await until(lambda: next((token for token in self.progress_reports if token not in known), None))
+
+    def progress_kinds(self, token: str) -> list[str]:
+        return [report.kind for report in self.progress_reports.get(token, [])]
+
+    async def job_end(self, token: str, timeout: float = 400.0) -> types.WorkDoneProgressEnd:
+        return await until(
+            lambda: next(
+                (report for report in self.progress_reports.get(token, []) if report.kind == "end"), None
+            ),
+            timeout,
+        )
+
+
+def make_client() -> AtlasTestClient:
+    client = AtlasTestClient(converter_factory=default_converter)
+    register_lsp_features(client)
+    client.protocol._converter.register_structure_hook(
+        Union[types.Command, types.CodeAction], _command_or_code_action(client.protocol._converter)
+    )
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(client: AtlasTestClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        client.applied_edits.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    return client
+
+
+def _command_or_code_action(converter):
+    # lsprotocol's own hook reads anything with a "command" key as a Command; a CodeAction's
+    # command is an object, a Command's is the command id.
+    def structure(value: dict, _: type) -> types.Command | types.CodeAction:
+        if isinstance(value.get("command"), str):
+            return converter.structure(value, types.Command)
+        return converter.structure(value, types.CodeAction)
+
+    return structure
+
+
+async def initialize(client: AtlasTestClient, options: dict[str, Any], editor: str = "visual-studio-code") -> None:
+    await client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities(editor), initialization_options=options)
+    )
+
+
+async def until(probe, timeout: float = 30.0, interval: float = 0.05):
+    """Poll `probe` until it returns something other than None or False."""
+    deadline = time.monotonic() + timeout
+    while (value := probe()) in (None, False):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout} s")
+        await asyncio.sleep(interval)
+    return value
+
+
+def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP edits (UTF-16 positions) to `text`, as an editor would."""
+    lines = text.splitlines(keepends=True)
+
+    def offset(position: types.Position) -> int:
+        before = sum(len(line) for line in lines[: position.line])
+        line = lines[position.line] if position.line < len(lines) else ""
+        utf16 = line.encode("utf-16-le")[: position.character * 2].decode("utf-16-le")
+        return before + len(utf16)
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+def edits_of(params: types.ApplyWorkspaceEditParams) -> tuple[int | None, list[types.TextEdit]]:
+    """The version the edit is for and its text edits (the server sends one TextDocumentEdit)."""
+    (change,) = params.edit.document_changes or []
+    assert isinstance(change, types.TextDocumentEdit)
+    return change.text_document.version, list(change.edits)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, owner in parents.items() if owner == parent]
+        found += children
+        frontier += children
+    return found
