@@ -34,3 +34,49 @@ class RuntimeConfig:
     @property
     def uses_server(self) -> bool:
         return self.model.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Stage switches and budgets; each switch exists so an ablation can turn the stage off."""
+
+    prompt_set: str = "v1"
+    candidates: int = 4
+    temperature: float = 0.8
+    max_tokens: int = 1024
+    router: bool = True
+    plan: bool = True
+    self_tests: bool = True
+    selection: bool = True
+    repair: bool = True
+    repair_rounds: int = 2
+    seed: int = 0
+
+    @classmethod
+    def single(cls, max_tokens: int = 1024) -> PipelineConfig:
+        """One greedy answer and nothing else: the baseline every stage must beat."""
+        return cls(
+            candidates=1,
+            temperature=0.0,
+            max_tokens=max_tokens,
+            router=False,
+            plan=False,
+            self_tests=False,
+            selection=False,
+            repair=False,
+        )
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    test_seconds: float = 6.0
+    memory_mb: int = 2048
+    parallel: int = 0  # 0 = one per core
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    trace_dir: str | None = None

@@ -7,108 +7,59 @@ awaiting task (an anyio cancel scope); generation and sandbox runs stop within a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
-from engine.config import RuntimeConfig
-from engine.task import Answer, Event, Example, Task
+from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+from engine.execute import Executor
+from engine.models import Progress
+from engine.pipeline import Pipeline
+from engine.runtime import Runtime, open_runtime
+from engine.task import Answer, CaseResult, Event, Example, Task, VerifyReport
+from engine.trace import Tracer
+from sandbox.executor import Sandbox
+from sandbox.limits import MIB, Limits
+
+__all__ = [
+    "Answer", "CaseResult", "Engine", "EngineConfig", "Event", "Example", "PipelineConfig", "RuntimeConfig",
+    "SandboxConfig", "Task", "VerifyReport",
+]
 
 EventCallback = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Stage switches and budgets; each switch exists so an ablation can turn the stage off."""
-
-    prompt_set: str = "v1"
-    candidates: int = 4
-    temperature: float = 0.8
-    max_tokens: int = 1024
-    router: bool = True
-    plan: bool = True
-    self_tests: bool = True
-    selection: bool = True
-    repair: bool = True
-    repair_rounds: int = 2
-    lens: bool = True
-    seed: int = 0
-
-    @classmethod
-    def single(cls, max_tokens: int = 1024) -> PipelineConfig:
-        """One greedy answer and nothing else: the baseline every stage must beat."""
-        return cls(
-            candidates=1,
-            temperature=0.0,
-            max_tokens=max_tokens,
-            router=False,
-            plan=False,
-            self_tests=False,
-            selection=False,
-            repair=False,
-            lens=False,
-        )
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    test_seconds: float = 6.0
-    memory_mb: int = 2048
-    parallel: int = 0  # 0 = one per core
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
-    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
-    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
-    trace_dir: str | None = None
-
-
-CaseStatus = Literal["passed", "failed", "error", "timeout", "ran"]
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    """One test of a verify run. `expected` is None when no trusted expected output exists."""
-
-    input: str
-    expected: str | None
-    actual: str
-    status: CaseStatus
-    detail: str = ""
-    origin: Literal["example", "generated"] = "example"
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    cases: tuple[CaseResult, ...]
-
-    @property
-    def failing(self) -> tuple[CaseResult, ...]:
-        return tuple(case for case in self.cases if case.status in ("failed", "error", "timeout"))
-
-    @property
-    def passed(self) -> bool:
-        return not self.failing
 
 
 class Engine:
     """Created with `await Engine.open(config)`; close with `await engine.aclose()`."""
 
+    def __init__(self, runtime: Runtime, sandbox: Sandbox, config: EngineConfig) -> None:
+        self._runtime = runtime
+        self._sandbox = sandbox
+        self.config = config
+        self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir))
+
     @classmethod
-    async def open(cls, config: EngineConfig) -> Engine:
-        raise NotImplementedError
+    async def open(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
+        """Start the model runtime (assembling a packaged model on first use) and the sandbox."""
+        runtime = await open_runtime(config.runtime, progress)
+        limits = Limits(wall_seconds=config.sandbox.test_seconds, memory_bytes=config.sandbox.memory_mb * MIB)
+        return cls(runtime, Sandbox(limits, jobs=config.sandbox.parallel or None), config)
+
+    @property
+    def model_id(self) -> str:
+        return self._runtime.model_id
 
     async def solve(self, task: Task, on_event: EventCallback | None = None) -> Answer:
-        raise NotImplementedError
+        return await self._pipeline.solve(task, on_event or _ignore)
 
     async def verify(self, task: Task, code: str, on_event: EventCallback | None = None) -> VerifyReport:
-        raise NotImplementedError
+        return await self._pipeline.verify(task, code, on_event or _ignore)
 
     async def repair(
         self, task: Task, code: str, failing: Sequence[Example] = (), on_event: EventCallback | None = None
     ) -> Answer:
-        raise NotImplementedError
+        return await self._pipeline.repair(task, code, failing, on_event or _ignore)
 
     async def aclose(self) -> None:
-        raise NotImplementedError
+        await self._runtime.aclose()
+
+
+def _ignore(_: Event) -> None:
+    """Default event sink."""

@@ -79,3 +79,31 @@ class Event:
     total: int
     tokens: int = 0
     message: str = ""
+
+
+CaseStatus = Literal["passed", "failed", "error", "timeout", "ran"]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One test of a verify run. `expected` is None when no trusted expected output exists."""
+
+    input: str
+    expected: str | None
+    actual: str
+    status: CaseStatus
+    detail: str = ""
+    origin: Literal["example", "generated"] = "example"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    cases: tuple[CaseResult, ...]
+
+    @property
+    def failing(self) -> tuple[CaseResult, ...]:
+        return tuple(case for case in self.cases if case.status in ("failed", "error", "timeout"))
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing

@@ -17,10 +17,10 @@ CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/atlas-lsp"
 LLAMA_VERSION=0.3.36
 TORCH_VERSION=2.13.0
 
-extras="small,default"
+extras="small,default,bench"
 model_names="small default"
 if [[ "${1:-}" == "--test" ]]; then
-    extras="small,test"
+    extras="small,test,bench"
     model_names="small"
 fi
 

@@ -28,6 +28,12 @@ class DecoderLimits:
     context_tokens: int
     max_sequences: int
     batch_tokens: int
+    cached_prefixes: int = 4
+    """Recent prompts kept in the KV cache, so a later prompt that starts the same way (the
+    pipeline's calls on one problem all start with its statement) skips that part of prefill."""
+
+
+MIN_CACHED_PROMPT = 64
 
 
 @dataclass
@@ -37,6 +43,7 @@ class DecoderStats:
     decode_steps: int = 0
     tokens_decoded: int = 0
     prompt_tokens_evaluated: int = 0
+    prompt_tokens_reused: int = 0
     most_requests_in_one_step: int = 0
 
 
@@ -62,6 +69,13 @@ class Request:
     @property
     def reserved_cells(self) -> int:
         return len(self.prompt) + sum(p.max_tokens for p in self.params)
+
+
+@dataclass
+class _CachedPrefix:
+    seq_id: int
+    tokens: list[int]
+    last_used: int
 
 
 @dataclass
@@ -111,6 +125,8 @@ class Decoder:
         self._active: list[_Sequence] = []
         self._free_ids = list(range(limits.max_sequences))
         self._reserved = 0
+        self._prefixes: list[_CachedPrefix] = []
+        self._clock = 0
         self._wake = threading.Condition()
         self._closing = False
         self.stats = DecoderStats()
@@ -175,11 +191,7 @@ class Decoder:
                 if request.cancel.is_set():
                     self._queue.popleft()
                 else:
-                    fits = (
-                        len(self._free_ids) >= max(1, len(request.params))
-                        and self._reserved + request.reserved_cells <= self._limits.context_tokens
-                    )
-                    if not fits:
+                    if not self._make_room(max(1, len(request.params)), request.reserved_cells):
                         return
                     self._queue.popleft()
             if request.cancel.is_set():
@@ -195,15 +207,29 @@ class Decoder:
                 request.error = error if isinstance(error, RuntimeFailure) else RuntimeFailure(str(error))
                 request.on_done()
 
+    def _make_room(self, ids: int, cells: int) -> bool:
+        """True when `ids` sequences and `cells` KV cells are free, evicting cached prompts if needed."""
+        while len(self._free_ids) < ids or self._reserved + cells > self._limits.context_tokens:
+            if not self._prefixes:
+                return False
+            self._forget(min(self._prefixes, key=lambda p: p.last_used))
+        return True
+
+    def _forget(self, prefix: _CachedPrefix) -> None:
+        self._prefixes.remove(prefix)
+        self._release([prefix.seq_id], len(prefix.tokens))
+
     def _start(self, request: Request) -> None:
         seq_ids = [self._free_ids.pop() for _ in request.params]
         self._reserved += request.reserved_cells
         first = seq_ids[0]
+        reused = self._reuse_prefix(request.prompt, first)
         try:
-            self._decode_prompt(request.prompt, first)
+            self._decode_prompt(request.prompt[reused:], first, start=reused)
         except Exception:
             self._release(seq_ids, request.reserved_cells)
             raise
+        self._remember_prefix(request.prompt, first)
         for seq_id in seq_ids[1:]:
             llama_cpp.llama_memory_seq_cp(self._memory, first, seq_id, -1, -1)
         logits = self._logits_rows(1)
@@ -226,16 +252,52 @@ class Decoder:
         self._active.extend(sequences)
         self._retire_finished()
 
-    def _decode_prompt(self, tokens: list[int], seq_id: int, output_all: bool = False) -> list[np.ndarray]:
-        """Evaluate `tokens` into `seq_id`; return hidden states of every token if `output_all`."""
+    def _reuse_prefix(self, prompt: list[int], seq_id: int) -> int:
+        """Share the longest cached start of `prompt` into `seq_id`; return how many tokens it covers."""
+        best, length = None, 0
+        for prefix in self._prefixes:
+            common = _common_length(prefix.tokens, prompt)
+            if common > length:
+                best, length = prefix, common
+        # The last prompt token is always evaluated: its logits start the completion.
+        length = min(length, len(prompt) - 1)
+        if best is None or length < MIN_CACHED_PROMPT:
+            return 0
+        self._clock += 1
+        best.last_used = self._clock
+        llama_cpp.llama_memory_seq_cp(self._memory, best.seq_id, seq_id, 0, length)
+        self.stats.prompt_tokens_reused += length
+        return length
+
+    def _remember_prefix(self, prompt: list[int], seq_id: int) -> None:
+        if self._limits.cached_prefixes <= 0 or len(prompt) < MIN_CACHED_PROMPT:
+            return
+        self._clock += 1
+        for prefix in self._prefixes:
+            if prefix.tokens == prompt:
+                prefix.last_used = self._clock
+                return
+        if len(self._prefixes) >= self._limits.cached_prefixes:
+            self._forget(min(self._prefixes, key=lambda p: p.last_used))
+        if not self._free_ids or self._reserved + len(prompt) > self._limits.context_tokens:
+            return
+        cache_id = self._free_ids.pop()
+        self._reserved += len(prompt)
+        llama_cpp.llama_memory_seq_cp(self._memory, seq_id, cache_id, 0, len(prompt))
+        self._prefixes.append(_CachedPrefix(cache_id, list(prompt), self._clock))
+
+    def _decode_prompt(
+        self, tokens: list[int], seq_id: int, start: int = 0, output_all: bool = False
+    ) -> list[np.ndarray]:
+        """Evaluate `tokens` into `seq_id` from position `start`; return every token's hidden state if `output_all`."""
         size = self._limits.batch_tokens
         hidden: list[np.ndarray] = []
-        for start in range(0, len(tokens), size):
-            chunk = tokens[start : start + size]
+        for offset in range(0, len(tokens), size):
+            chunk = tokens[offset : offset + size]
             self._batch.n_tokens = len(chunk)
-            for offset, token in enumerate(chunk):
-                self._put(offset, token, start + offset, seq_id, output_all)
-            if start + size >= len(tokens):
+            for index, token in enumerate(chunk):
+                self._put(index, token, start + offset + index, seq_id, output_all)
+            if offset + size >= len(tokens):
                 self._batch.logits[len(chunk) - 1] = True
             self._decode()
             self.stats.prompt_tokens_evaluated += len(chunk)
@@ -362,6 +424,15 @@ class Decoder:
             llama_cpp.llama_set_embeddings(self._ctx, False)
             self._release([seq_id], request.reserved_cells)
         request.on_done()
+
+
+def _common_length(first: list[int], second: list[int]) -> int:
+    length = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        length += 1
+    return length
 
 
 def _piece(vocab, token: int) -> bytes:

@@ -72,3 +72,20 @@ async def test_cancelling_a_batch_stops_all_its_sequences(runtime: EmbeddedRunti
     await runtime.generate(ASK_FOR_CODE, replace(GREEDY, max_tokens=1))
     # A batch left running would have taken up to 1500 more steps.
     assert runtime.stats.decode_steps - steps_before < 200
+
+
+async def test_a_prompt_sharing_a_cached_start_skips_that_prefill(runtime: EmbeddedRuntime) -> None:
+    statement = "Given an array of integers, return the length of its longest strictly increasing run. " * 4
+    first = [Message("user", statement + "Describe an algorithm.")]
+    second = [Message("user", statement + "Write the Python code.")]
+    await runtime.generate(first, replace(GREEDY, max_tokens=2))
+    reused_before = runtime.stats.prompt_tokens_reused
+    await runtime.generate(second, replace(GREEDY, max_tokens=2))
+    assert runtime.stats.prompt_tokens_reused - reused_before >= runtime.count_tokens(statement) - 4
+
+
+async def test_a_cached_prompt_gives_the_same_greedy_output(runtime: EmbeddedRuntime) -> None:
+    long_prompt = [Message("user", "Explain what this does, then rewrite it:\n" + "x = [i * i for i in range(10)]\n" * 12)]
+    fresh = await runtime.generate(long_prompt, GREEDY)
+    cached = await runtime.generate(long_prompt, GREEDY)
+    assert cached.text == fresh.text

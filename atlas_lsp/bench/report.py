@@ -1,0 +1,166 @@
+"""Summaries, reports and plots of bench runs, all computed from results.jsonl alone."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from atlas_lsp.bench.stats import mcnemar_exact, wilson_interval
+
+# Assumed for the energy estimate: a 2-core share of a desktop-class machine under load, and the
+# electricity price the reference system uses.
+ASSUMED_WATTS = 65.0
+DOLLARS_PER_KWH = 0.12
+
+
+def read_results(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "results.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut by a crash mid-write; --resume redoes it
+                continue
+    latest = {row["question_id"]: row for row in rows}
+    return list(latest.values())
+
+
+def _rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    passed = sum(1 for row in rows if row["passed"])
+    interval = wilson_interval(passed, len(rows))
+    return {
+        "problems": len(rows),
+        "passed": passed,
+        "pass_at_1": round(passed / len(rows), 4) if rows else 0.0,
+        "ci95": [round(interval.low, 4), round(interval.high, 4)],
+    }
+
+
+def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = {"difficulty": defaultdict(list), "platform": defaultdict(list)}
+    for row in rows:
+        groups["difficulty"][row.get("difficulty") or "unknown"].append(row)
+        groups["platform"][row.get("platform") or "unknown"].append(row)
+    count = max(len(rows), 1)
+    seconds = sum(row["seconds"] for row in rows)
+    cpu_seconds = sum(row.get("cpu_seconds", 0.0) for row in rows)
+    energy_kwh = seconds * ASSUMED_WATTS / 3.6e6
+    return {
+        **meta,
+        **_rate(rows),
+        "by_difficulty": {key: _rate(value) for key, value in sorted(groups["difficulty"].items())},
+        "by_platform": {key: _rate(value) for key, value in sorted(groups["platform"].items())},
+        "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
+        "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
+        "seconds_per_problem": round(seconds / count, 2),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "energy": {
+            "kwh": round(energy_kwh, 5),
+            "dollars": round(energy_kwh * DOLLARS_PER_KWH, 5),
+            "assumed_watts": ASSUMED_WATTS,
+            "dollars_per_kwh": DOLLARS_PER_KWH,
+            "basis": "wall seconds summed over problems x assumed watts",
+        },
+    }
+
+
+def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    lines = [
+        f"# Bench run: {summary.get('dataset', '?')} ({summary.get('mode', '?')} mode, model {summary.get('model', '?')})",
+        "",
+        f"pass@1 = **{summary['pass_at_1']:.1%}** ({summary['passed']} of {summary['problems']} problems), "
+        f"95% Wilson interval {summary['ci95'][0]:.1%} .. {summary['ci95'][1]:.1%}.",
+        "",
+    ]
+    if summary.get("judge") == "public-only":
+        lines += [
+            "**Judged on public tests only**: this dataset has no hidden tests, and the solver saw these "
+            "tests. This is not an official LiveCodeBench pass@1 and overstates correctness.",
+            "",
+        ]
+    lines += ["| group | problems | passed | pass@1 | 95% CI |", "| --- | --- | --- | --- | --- |"]
+    for label, key in (("difficulty", "by_difficulty"), ("platform", "by_platform")):
+        for name, rate in summary[key].items():
+            lines.append(
+                f"| {label}: {name} | {rate['problems']} | {rate['passed']} | {rate['pass_at_1']:.1%} | "
+                f"{rate['ci95'][0]:.1%} .. {rate['ci95'][1]:.1%} |"
+            )
+    energy = summary["energy"]
+    lines += [
+        "",
+        f"Cost: {summary['tokens_per_problem']} tokens and {summary['seconds_per_problem']} s per problem; "
+        f"{summary['cpu_seconds']} CPU seconds in all; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
+        f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh.",
+        "",
+        f"Command: `{summary.get('command', '')}`",
+        "",
+        "![pass@1 by difficulty](pass_at_1.png)",
+        "",
+    ]
+    (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    plot_runs([(summary.get("label") or run_dir.name, summary)], run_dir / "pass_at_1.png")
+
+
+def plot_runs(runs: Iterable[tuple[str, dict[str, Any]]], path: Path) -> bool:
+    """Bar chart of pass@1 by difficulty with 95% intervals, one bar group per run."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    runs = list(runs)
+    groups = sorted({key for _, summary in runs for key in summary["by_difficulty"]} | {"all"}, key=_difficulty_order)
+    width = 0.8 / len(runs)
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for offset, (label, summary) in enumerate(runs):
+        rates = [summary if group == "all" else summary["by_difficulty"].get(group) for group in groups]
+        xs = [i + offset * width for i in range(len(groups))]
+        values = [r["pass_at_1"] if r else 0.0 for r in rates]
+        errors = [
+            [r["pass_at_1"] - r["ci95"][0] if r else 0.0 for r in rates],
+            [r["ci95"][1] - r["pass_at_1"] if r else 0.0 for r in rates],
+        ]
+        axes.bar(xs, values, width, yerr=errors, capsize=3, label=f"{label} (n={summary['problems']})")
+    axes.set_xticks([i + width * (len(runs) - 1) / 2 for i in range(len(groups))], groups)
+    axes.set_ylabel("pass@1 (95% Wilson CI)")
+    axes.set_ylim(0, 1)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return True
+
+
+def _difficulty_order(name: str) -> tuple[int, str]:
+    order = {"easy": 0, "medium": 1, "hard": 2, "all": 9}
+    return (order.get(name, 5), name)
+
+
+def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
+    """Markdown comparison of runs with an exact McNemar test against the first run."""
+    runs = [(path.name, read_results(path)) for path in run_dirs]
+    summaries = [(name, summarize(rows, {})) for name, rows in runs]
+    base_name, base_rows = runs[0]
+    base = {row["question_id"]: bool(row["passed"]) for row in base_rows}
+    lines = ["| run | problems | pass@1 | 95% CI | vs first: shared, only first, only this, p |", "| --- | --- | --- | --- | --- |"]
+    for (name, rows), (_, summary) in zip(runs, summaries):
+        other = {row["question_id"]: bool(row["passed"]) for row in rows}
+        test = mcnemar_exact(base, other)
+        lines.append(
+            f"| {name} | {summary['problems']} | {summary['pass_at_1']:.1%} | {summary['ci95'][0]:.1%} .. "
+            f"{summary['ci95'][1]:.1%} | {test.shared}, {test.only_first}, {test.only_second}, p={test.p_value:.3f} |"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    plot_runs(summaries, out / "comparison.png")
+    text = "\n".join(lines) + "\n"
+    (out / "comparison.md").write_text(text, encoding="utf-8")
+    return text

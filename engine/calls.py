@@ -1,0 +1,73 @@
+"""Model calls of one task: rendered from the prompt set, traced, metered, reported as events."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from engine.prompts import PromptSet
+from engine.runtime.base import Generation, Message, Runtime, SamplingParams
+from engine.task import Event, StageUsage
+from engine.trace import Tracer
+
+
+@dataclass
+class Meter:
+    """Accounting per stage: tokens in and out, seconds, candidates, sandbox runs."""
+
+    stages: dict[str, StageUsage] = field(default_factory=lambda: defaultdict(StageUsage))
+
+    def add(self, stage: str, **amounts: float) -> None:
+        current = self.stages[stage]
+        self.stages[stage] = replace(current, **{k: getattr(current, k) + v for k, v in amounts.items()})
+
+    def snapshot(self) -> dict[str, StageUsage]:
+        return dict(self.stages)
+
+
+class TaskCalls:
+    """Everything a stage needs to talk to the model about one task."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        prompts: PromptSet,
+        tracer: Tracer,
+        meter: Meter,
+        task_id: str,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.runtime = runtime
+        self.prompts = prompts
+        self._tracer = tracer
+        self.meter = meter
+        self._task_id = task_id
+        self._emit = emit
+
+    async def ask(self, stage: str, prompt_key: str, params: Sequence[SamplingParams], **fields: str) -> list[Generation]:
+        """Send one rendered prompt and sample `len(params)` completions of it together."""
+        prompt = self.prompts.render(prompt_key, **fields)
+        messages = [Message("system", self.prompts.system), Message("user", prompt)]
+        self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))
+        started = time.monotonic()
+        generations = await self.runtime.generate_many(messages, params)
+        seconds = time.monotonic() - started
+        for generation in generations:
+            self._tracer.record(self._task_id, "completion", stage=stage, text=generation.text,
+                                tokens=generation.completion_tokens, finish=generation.finish_reason)
+        self.meter.add(
+            stage,
+            tokens_in=generations[0].prompt_tokens if generations else 0,
+            tokens_out=sum(g.completion_tokens for g in generations),
+            seconds=seconds,
+        )
+        return generations
+
+    def event(self, stage: str, done: int, total: int, message: str = "") -> None:
+        tokens = sum(usage.tokens_out for usage in self.meter.stages.values())
+        self._emit(Event(stage=stage, done=done, total=total, tokens=tokens, message=message))
+
+    def trace(self, kind: str, **payload: object) -> None:
+        self._tracer.record(self._task_id, kind, **payload)

@@ -1,0 +1,107 @@
+"""Running candidates in the sandbox and reading what they did, in the engine's terms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.stages.repair import Failure
+from engine.stages.self_tests import GeneratedTest
+from engine.task import CaseStatus, Task
+from sandbox.executor import Sandbox
+from sandbox.results import TestResult
+from sandbox.testcases import TestCase, TestKind
+from sandbox.worker import encode_value
+
+# Sandbox statuses as an editor user reads them.
+VERDICTS: dict[str, CaseStatus] = {
+    "passed": "passed",
+    "wrong_answer": "failed",
+    "ran": "ran",
+    "time_limit": "timeout",
+    "memory_limit": "error",
+    "output_limit": "error",
+    "runtime_error": "error",
+}
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    verdict: CaseStatus
+    output: str | None
+    """Comparable output (normalised stdout or encoded return value); None when the run failed."""
+    shown: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Execution:
+    examples: tuple[CaseOutcome, ...]
+    tests: tuple[CaseOutcome, ...]
+    predictions_matched: int = 0
+
+    @property
+    def examples_passed(self) -> int:
+        return sum(outcome.verdict == "passed" for outcome in self.examples)
+
+    @property
+    def passes_examples(self) -> bool:
+        return self.examples_passed == len(self.examples)
+
+    def first_failure(self, task: Task) -> Failure:
+        for example, outcome in zip(task.examples, self.examples):
+            if outcome.verdict != "passed":
+                return Failure(example.input, example.output, outcome.shown, outcome.error)
+        raise ValueError("the program passes every example")
+
+    def improves_on(self, original: Execution, repaired_input: str) -> bool:
+        """Passes every example the original passed, and the one it was repaired on."""
+        kept = all(
+            new.verdict == "passed" for new, old in zip(self.examples, original.examples) if old.verdict == "passed"
+        )
+        return kept and self.examples_passed > original.examples_passed
+
+
+class Executor:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+
+    async def run(self, task: Task, code: str, tests: Sequence[GeneratedTest]) -> Execution:
+        kind = TestKind(task.kind)
+        cases = [TestCase(kind, example.input, example.output) for example in task.examples]
+        cases += [TestCase(kind, test.input) for test in tests]
+        result = await self._sandbox.run(code, cases, entry_point=task.entry_point)
+        outcomes = [_outcome(kind, test) for test in result.tests]
+        examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
+        matched = sum(
+            1
+            for test, outcome in zip(tests, generated)
+            if test.has_prediction and outcome.output == self.encode_prediction(task, test.predicted)
+        )
+        return Execution(tuple(examples), tuple(generated), matched)
+
+    @staticmethod
+    def encode_prediction(task: Task, value: Any) -> str:
+        """The model's predicted return value, in the form the sandbox reports outputs."""
+        return encode_value(value)
+
+
+def _outcome(kind: TestKind, result: TestResult) -> CaseOutcome:
+    status = result.verdict.value
+    verdict = VERDICTS.get(status, "error")
+    if verdict in ("error", "timeout"):
+        return CaseOutcome(verdict, None, status.replace("_", " "), result.stderr_tail or result.detail or status)
+    if kind is TestKind.STDIN:
+        output = "\n".join(line.strip() for line in result.stdout.strip().split("\n"))
+        return CaseOutcome(verdict, output, result.stdout, "")
+    returned = result.returned if result.returned is not None else "null"
+    return CaseOutcome(verdict, returned, _readable(returned), "")
+
+
+def _readable(encoded: str) -> str:
+    try:
+        return json.dumps(json.loads(encoded))
+    except ValueError:
+        return encoded

@@ -1,0 +1,248 @@
+"""The solve / verify / repair pipelines, stage by stage.
+
+Inputs are the task's statement, starter code and public examples only; nothing else reaches a
+prompt, a selection step or a repair step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import anyio
+
+from engine.calls import Meter, TaskCalls
+from engine.execute import Execution, Executor
+from engine.prompts import load_prompt_set
+from engine.runtime.base import Runtime
+from engine.config import PipelineConfig
+from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
+from engine.stages.plan import make_plans
+from engine.stages.repair import Failure, propose_repairs
+from engine.stages.select import Behaviour, choose
+from engine.stages.self_tests import GeneratedTest, generate_tests
+from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
+from engine.trace import Tracer
+
+SELF_TEST_COUNT = 6
+REPAIR_SAMPLES = 2
+
+
+class Pipeline:
+    def __init__(self, runtime: Runtime, executor: Executor, config: PipelineConfig, tracer: Tracer) -> None:
+        self._runtime = runtime
+        self._executor = executor
+        self._config = config
+        self._prompts = load_prompt_set(config.prompt_set)
+        self._tracer = tracer
+
+    def _calls(self, task: Task, emit: Callable[[Event], None]) -> TaskCalls:
+        return TaskCalls(self._runtime, self._prompts, self._tracer, Meter(), task.task_id, emit)
+
+    async def solve(self, task: Task, emit: Callable[[Event], None]) -> Answer:
+        config = self._config
+        calls = self._calls(task, emit)
+        calls.trace("task", statement=task.statement, starter_code=task.starter_code,
+                    examples=[(e.input, e.output) for e in task.examples], context=task.context)
+        calls.event("generate", 0, 4, "first attempt")
+        candidates = [await greedy_candidate(calls, task, config.max_tokens)]
+        executions = [await self._execute(calls, task, candidates[0], [])]
+        first_passes = bool(task.examples) and executions[0].passes_examples
+        if config.router and first_passes:
+            calls.trace("router", decision="stop: first attempt passes every public example")
+            return self._answer(calls, candidates, executions, [], 0, confidence=0.6)
+        if not _escalates(config):
+            return self._answer(calls, candidates, executions, [], 0, confidence=0.5 if first_passes else 0.1)
+
+        calls.event("plan", 1, 4, "plans, samples and self-tests")
+        plans: list[str] = []
+        tests: list[GeneratedTest] = []
+        samples: list[Candidate] = []
+        plan_count = config.candidates // 2 if config.plan else 0
+
+        async def plan() -> None:
+            plans.extend(await make_plans(calls, task, plan_count, config.seed))
+
+        async def sample() -> None:
+            samples.extend(
+                await sampled_candidates(
+                    calls, task, config.candidates - plan_count, config.temperature, config.max_tokens, config.seed
+                )
+            )
+
+        async def self_test() -> None:
+            tests.extend(await generate_tests(calls, task, SELF_TEST_COUNT, config.seed))
+
+        async with anyio.create_task_group() as group:
+            if plan_count:
+                group.start_soon(plan)
+            group.start_soon(sample)
+            if config.self_tests:
+                group.start_soon(self_test)
+        calls.trace("self_tests", inputs=[t.input for t in tests])
+
+        planned: list[Candidate] = []
+
+        async def write_from_plan(index: int, text: str) -> None:
+            planned.append(await planned_candidate(calls, task, text, index, config.max_tokens, config.seed))
+
+        calls.event("generate", 2, 4, f"{len(plans)} planned candidates")
+        async with anyio.create_task_group() as group:
+            for index, text in enumerate(plans):
+                group.start_soon(write_from_plan, index, text)
+        candidates = [candidates[0], *samples, *planned]
+        calls.event("execute", 3, 4, f"{len(candidates)} candidates")
+        executions = await self._execute_all(calls, task, candidates, tests)
+
+        if config.repair and task.examples and not any(e.passes_examples for e in executions):
+            await self._repair_rounds(calls, task, candidates, executions, tests)
+
+        if config.selection:
+            behaviours = [_behaviour(execution, tests) for execution in executions]
+            choice = choose(behaviours, prefer=0)
+            calls.trace("selection", chosen=choice.index, cluster=choice.cluster_size, viable=choice.viable,
+                        origins=[c.origin for c in candidates])
+            return self._answer(calls, candidates, executions, tests, choice.index, choice.confidence, choice.cluster_size)
+        passing = [i for i, e in enumerate(executions) if e.passes_examples]
+        chosen = passing[0] if passing else 0
+        return self._answer(calls, candidates, executions, tests, chosen, 0.5 if passing else 0.1)
+
+    async def verify(self, task: Task, code: str, emit: Callable[[Event], None]) -> VerifyReport:
+        """Run `code` on its examples and on generated tests whose expected results earn trust.
+
+        A generated test reports a failure only when the model's predicted result is reproduced by
+        most independently written candidates: a prediction alone is too often wrong.
+        """
+        calls = self._calls(task, emit)
+        calls.event("self_tests", 0, 3, "writing tests")
+        tests = await generate_tests(calls, task, SELF_TEST_COUNT, self._config.seed)
+        predicted = [t for t in tests if t.has_prediction]
+        calls.event("generate", 1, 3, "reference candidates")
+        references = await sampled_candidates(
+            calls, task, max(2, self._config.candidates), self._config.temperature, self._config.max_tokens,
+            self._config.seed,
+        )
+        calls.event("execute", 2, 3, "running")
+        subject = await self._executor.run(task, code, predicted)
+        reference_runs = await self._execute_all(calls, task, references, predicted)
+        cases = [
+            CaseResult(example.input, example.output, outcome.shown, outcome.verdict, outcome.error, "example")
+            for example, outcome in zip(task.examples, subject.examples)
+        ]
+        for index, test in enumerate(predicted):
+            expected = self._executor.encode_prediction(task, test.predicted)
+            votes = sum(1 for run in reference_runs if run.tests[index].output == expected)
+            trusted = votes * 2 > len(reference_runs)
+            outcome = subject.tests[index]
+            if outcome.output == expected:
+                status = "passed"
+            elif outcome.output is None:
+                status = outcome.verdict
+            else:
+                status = "failed" if trusted else "ran"
+            cases.append(CaseResult(test.input, expected if trusted else None, outcome.shown, status, outcome.error, "generated"))
+        calls.event("execute", 3, 3, "done")
+        return VerifyReport(tuple(cases))
+
+    async def repair(self, task: Task, code: str, failing: Sequence[Example], emit: Callable[[Event], None]) -> Answer:
+        """Rewrite `code` until it passes its examples plus `failing`, keeping only real improvements."""
+        calls = self._calls(task, emit)
+        known = {e.input for e in task.examples}
+        task = _with_examples(task, [*task.examples, *(e for e in failing if e.input not in known)])
+        candidates = [Candidate(code, "original")]
+        executions = [await self._execute(calls, task, candidates[0], [])]
+        if not executions[0].passes_examples:
+            await self._repair_rounds(calls, task, candidates, executions, [])
+        best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
+        confidence = 0.7 if executions[best].passes_examples else 0.1
+        return self._answer(calls, candidates, executions, [], best, confidence)
+
+    async def _repair_rounds(
+        self,
+        calls: TaskCalls,
+        task: Task,
+        candidates: list[Candidate],
+        executions: list[Execution],
+        tests: Sequence[GeneratedTest],
+    ) -> None:
+        """Repair the most promising failing candidates; a fix is kept only if it passes everything
+        the original passed plus the case it was repaired on."""
+        for round_index in range(1, self._config.repair_rounds + 1):
+            calls.event("repair", round_index, self._config.repair_rounds, f"round {round_index}")
+            ranked = sorted(range(len(candidates)), key=lambda i: -executions[i].examples_passed)
+            seen: set[str] = set()
+            targets = []
+            for index in ranked:
+                if candidates[index].code not in seen and not executions[index].passes_examples:
+                    seen.add(candidates[index].code)
+                    targets.append(index)
+            for index in targets[:2]:
+                failure = executions[index].first_failure(task)
+                proposals = await propose_repairs(
+                    calls, task, candidates[index].code, failure, REPAIR_SAMPLES, round_index, self._config.seed
+                )
+                for proposal in proposals:
+                    execution = await self._execute(calls, task, proposal, tests)
+                    if execution.improves_on(executions[index], failure.input):
+                        candidates.append(proposal)
+                        executions.append(execution)
+                        calls.trace("repair_kept", round=round_index, examples_passed=execution.examples_passed)
+                if any(e.passes_examples for e in executions):
+                    return
+
+    async def _execute(self, calls: TaskCalls, task: Task, candidate: Candidate, tests: Sequence[GeneratedTest]) -> Execution:
+        started = anyio.current_time()
+        execution = await self._executor.run(task, candidate.code, tests)
+        calls.meter.add("execute", seconds=anyio.current_time() - started, sandbox_runs=1, candidates=1)
+        return execution
+
+    async def _execute_all(
+        self, calls: TaskCalls, task: Task, candidates: Sequence[Candidate], tests: Sequence[GeneratedTest]
+    ) -> list[Execution]:
+        results: list[Execution | None] = [None] * len(candidates)
+
+        async def run(index: int) -> None:
+            results[index] = await self._execute(calls, task, candidates[index], tests)
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(candidates)):
+                group.start_soon(run, index)
+        return [r for r in results if r is not None]
+
+    def _answer(
+        self,
+        calls: TaskCalls,
+        candidates: Sequence[Candidate],
+        executions: Sequence[Execution],
+        tests: Sequence[GeneratedTest],
+        chosen: int,
+        confidence: float,
+        cluster_size: int = 1,
+    ) -> Answer:
+        execution = executions[chosen]
+        evidence = Evidence(
+            candidates=len(candidates),
+            examples_total=len(execution.examples),
+            examples_passed=execution.examples_passed,
+            cluster_size=cluster_size,
+            repaired=candidates[chosen].origin.startswith("repair"),
+        )
+        calls.trace("answer", code=candidates[chosen].code, origin=candidates[chosen].origin, confidence=confidence)
+        return Answer(candidates[chosen].code, confidence, evidence, calls.meter.snapshot())
+
+
+def _escalates(config: PipelineConfig) -> bool:
+    return config.candidates > 1 or config.plan or config.self_tests or config.repair
+
+
+def _behaviour(execution: Execution, tests: Sequence[GeneratedTest]) -> Behaviour:
+    return Behaviour(
+        examples_passed=execution.examples_passed,
+        examples_total=len(execution.examples),
+        outputs=tuple(outcome.output for outcome in execution.tests),
+        predictions_matched=execution.predictions_matched,
+    )
+
+
+def _with_examples(task: Task, examples: Sequence[Example]) -> Task:
+    return replace(task, examples=tuple(examples))

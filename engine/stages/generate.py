@@ -1,0 +1,48 @@
+"""Candidate programs: greedy, plain samples, and one per plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.calls import TaskCalls
+from engine.extract import extract_code
+from engine.runtime.base import SamplingParams
+from engine.task import Task
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    origin: str
+    """greedy, sample, plan:N or repair:N — kept for the trace and the ablation tables."""
+
+
+def statement_of(task: Task) -> str:
+    if task.context:
+        return f"{task.statement}\n\nCode available in the project (use it where it helps):\n```python\n{task.context}\n```"
+    return task.statement
+
+
+def solve_fields(task: Task) -> dict[str, str]:
+    return {"statement": statement_of(task), "starter_code": task.starter_code}
+
+
+async def greedy_candidate(calls: TaskCalls, task: Task, max_tokens: int) -> Candidate:
+    (generation,) = await calls.ask("generate", f"solve.{task.kind}", [SamplingParams(max_tokens=max_tokens)], **solve_fields(task))
+    return Candidate(extract_code(generation.text), "greedy")
+
+
+async def sampled_candidates(
+    calls: TaskCalls, task: Task, count: int, temperature: float, max_tokens: int, seed: int
+) -> list[Candidate]:
+    if count <= 0:
+        return []
+    params = [SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed + i) for i in range(count)]
+    generations = await calls.ask("generate", f"solve.{task.kind}", params, **solve_fields(task))
+    return [Candidate(extract_code(g.text), "sample") for g in generations]
+
+
+async def planned_candidate(calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int) -> Candidate:
+    params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
+    (generation,) = await calls.ask("generate", f"solve_with_plan.{task.kind}", params, plan=plan, **solve_fields(task))
+    return Candidate(extract_code(generation.text), f"plan:{index}")

@@ -1,0 +1,35 @@
+"""PlanSearch: observations about the problem, then several different plans written from them."""
+
+from __future__ import annotations
+
+import anyio
+
+from engine.calls import TaskCalls
+from engine.runtime.base import SamplingParams
+from engine.stages.generate import statement_of
+from engine.task import Task
+
+
+async def make_plans(calls: TaskCalls, task: Task, count: int, seed: int) -> list[str]:
+    (observations,) = await calls.ask("plan", "plan.observations", [SamplingParams(max_tokens=300)], statement=statement_of(task))
+    variants = calls.prompts.data["plan"]["variants"]
+    plans: list[str] = [""] * count
+
+    async def sketch(index: int) -> None:
+        params = [SamplingParams(temperature=0.7, max_tokens=300, seed=seed + index)]
+        (generation,) = await calls.ask(
+            "plan",
+            "plan.sketch",
+            params,
+            statement=statement_of(task),
+            observations=observations.text.strip(),
+            variant=variants[index % len(variants)],
+        )
+        plans[index] = generation.text.strip()
+
+    # Different prompts cannot share one prompt evaluation, but running them together lets the
+    # runtime decode them in one batch.
+    async with anyio.create_task_group() as group:
+        for index in range(count):
+            group.start_soon(sketch, index)
+    return [plan for plan in plans if plan]

@@ -1,0 +1,56 @@
+"""PR-CoT repair: concrete execution feedback, an analysis from two angles, and a rewrite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.calls import TaskCalls
+from engine.extract import extract_code
+from engine.runtime.base import SamplingParams
+from engine.stages.generate import Candidate, statement_of
+from engine.task import Task
+
+SHOWN_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One public example (or user test) a program fails, as the program's user would see it."""
+
+    input: str
+    expected: str
+    actual: str
+    error: str = ""
+
+
+def feedback_text(calls: TaskCalls, failure: Failure) -> str:
+    if failure.error:
+        return calls.prompts.render("repair.feedback_error", input=_clip(failure.input), error=_clip(failure.error))
+    return calls.prompts.render(
+        "repair.feedback_failed",
+        input=_clip(failure.input),
+        actual=_clip(failure.actual),
+        expected=_clip(failure.expected),
+    )
+
+
+async def propose_repairs(
+    calls: TaskCalls, task: Task, code: str, failure: Failure, count: int, round_index: int, seed: int
+) -> list[Candidate]:
+    params = [
+        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=1200, seed=seed + 1000 * round_index + i)
+        for i in range(count)
+    ]
+    generations = await calls.ask(
+        "repair",
+        "repair.analysis",
+        params,
+        statement=statement_of(task),
+        code=code,
+        feedback=feedback_text(calls, failure),
+    )
+    return [Candidate(extract_code(g.text), f"repair:{round_index}") for g in generations]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n... (cut)"
