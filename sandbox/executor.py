@@ -10,7 +10,6 @@ import shutil
 import signal
 import tempfile
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 from subprocess import PIPE
@@ -57,6 +56,10 @@ class Sandbox:
     One worker serves all tests of one program: it loads LiveCodeBench's preamble and compiles the code
     once, then forks a fresh child per test. Expected answers stay in this process; only code and test
     inputs enter the sandbox.
+
+    `isolation` defaults to probing the machine (`describe_isolation()`); without bubblewrap one warning
+    is logged. When running as root, worker slot i runs as uid `first_uid + i`; two Sandboxes used at the
+    same time on one machine should get different `first_uid`s so their process counts stay apart.
     """
 
     def __init__(
@@ -103,7 +106,7 @@ class Sandbox:
         async with self._slot() as slot:
             return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_at_first_failure)
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[int]:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.jobs)

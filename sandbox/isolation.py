@@ -18,6 +18,7 @@ says so, and the `Sandbox` logs one warning.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import site
 import subprocess
@@ -75,13 +76,13 @@ class IsolationReport:
         )
 
 
-def describe_isolation(bwrap_path: str | None = None, *, search: bool = True) -> IsolationReport:
-    """Probe this machine. `bwrap_path` overrides the PATH lookup; `search=False` skips bubblewrap entirely."""
+def describe_isolation(bwrap_path: str | None = None) -> IsolationReport:
+    """Probe this machine: is bubblewrap there, and can it create namespaces? `bwrap_path` overrides the
+    PATH lookup."""
     runs_as_root = os.geteuid() == 0
-    found = bwrap_path or (shutil.which("bwrap") if search else None)
+    found = bwrap_path or shutil.which("bwrap")
     if found is None:
-        problem = f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}." if search else "bubblewrap was not requested."
-        return IsolationReport("subprocess", runs_as_root, problem=problem)
+        return IsolationReport("subprocess", runs_as_root, problem=f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}.")
     try:
         version = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10).stdout.split()
         help_text = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=10).stdout
@@ -201,8 +202,6 @@ def _setenv_options(env: Mapping[str, str]) -> list[str]:
 def _stack_launcher(limits: Limits) -> list[str]:
     stack_kib = -(-limits.stack_bytes // 1024)
     if os.geteuid() != 0:
-        import resource
-
         hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
         if hard != resource.RLIM_INFINITY:
             stack_kib = min(stack_kib, hard // 1024)
@@ -218,6 +217,12 @@ def _filesystem_options(report: IsolationReport, tmp_bytes: int) -> list[str]:
             options += ["--symlink", os.readlink(alias), alias]
         elif os.path.isdir(alias):
             options += ["--ro-bind", alias, alias]
+    options += ["--dev", "/dev", "--proc", "/proc"]
+    if "--size" in report.bwrap_options:
+        options += ["--size", str(tmp_bytes)]
+    # Sticky and world-writable like a real /tmp, for programs that use tempfile after dropping to their uid.
+    options += ["--perms", "1777", "--tmpfs", "/tmp", "--dir", SANDBOX_WORKDIR]
+    # After /tmp, so that an environment living under /tmp is mounted on top of the fresh tmpfs.
     python_directories = _python_directories()
     # bubblewrap creates missing parents with the host directory's mode, and /root is 0700: make them
     # traversable so the dropped uid can reach the interpreter (their other contents stay invisible).
@@ -225,10 +230,6 @@ def _filesystem_options(report: IsolationReport, tmp_bytes: int) -> list[str]:
         options += ["--perms", "0755", "--dir", parent]
     for directory in python_directories:
         options += ["--ro-bind", directory, directory]
-    options += ["--dev", "/dev", "--proc", "/proc"]
-    if "--size" in report.bwrap_options:
-        options += ["--size", str(tmp_bytes)]
-    options += ["--tmpfs", "/tmp", "--dir", SANDBOX_WORKDIR]
     return options
 
 
@@ -256,6 +257,6 @@ def _parents_to_create(directories: list[str]) -> list[str]:
     parents: list[str] = []
     for directory in directories:
         for parent in reversed(Path(directory).parents):
-            if parent != Path("/") and str(parent) not in parents:
+            if parent not in (Path("/"), Path("/tmp")) and str(parent) not in parents:
                 parents.append(str(parent))
     return parents

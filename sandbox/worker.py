@@ -269,8 +269,9 @@ def _drop_privileges(uid: int, workdir: str) -> None:
 def _run_test(program: Program, kind: str, test_input: str, limits: dict, files: WorkFiles, reap_all: bool, libc) -> dict:
     if program.code is None:
         return _outcome("runtime_error", 0.0, stderr_tail=program.compile_error, detail="the program does not compile")
-    for path in (files.stdout, files.stderr, files.returned):
-        if os.path.exists(path):
+    # The previous test's program could have left anything under these names, a symlink included.
+    for path in files:
+        if os.path.lexists(path):
             os.unlink(path)
     if kind == "stdin":
         try:

@@ -41,6 +41,12 @@ def test_missing_bubblewrap_is_reported_with_how_to_install_it(fallback) -> None
     assert "apt-get install bubblewrap" in fallback.describe()
 
 
+def test_bubblewrap_that_cannot_create_namespaces_falls_back_and_says_why() -> None:
+    report = describe_isolation(bwrap_path="/bin/false")
+    assert report.mechanism == "subprocess"
+    assert "cannot create namespaces" in report.problem
+
+
 def test_fallback_sandbox_logs_exactly_one_warning(fallback_sandbox, caplog) -> None:
     warnings = [record for record in caplog.get_records("setup") if record.levelno == logging.WARNING]
     assert len(warnings) == 1
