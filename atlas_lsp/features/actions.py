@@ -7,16 +7,18 @@ edit from the same file.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atlas_lsp.features.rewrite import Rewrite, rewrite
 from atlas_lsp.features.targets import Target, build_task, program_of, runs_in_sandbox
-from atlas_lsp.functions import ModuleSource
-from engine.task import Answer, Event, Example, VerifyReport
+from atlas_lsp.functions import FunctionSite, ModuleSource
+from engine.task import Answer, CaseResult, Event, Example, VerifyReport
+from sandbox import decode_value
 
-if TYPE_CHECKING:  # the engine pulls in numpy and the sandbox: imported when the first job opens it
+if TYPE_CHECKING:  # the engine pulls in numpy and the model runtime: imported when the first job opens it
     from engine.service import Engine
 
 
@@ -78,3 +80,37 @@ async def run_action(
 def failures_worth_repairing(report: VerifyReport) -> tuple[Example, ...]:
     """Failing cases with a trusted expected answer: the ones a repair can be held to."""
     return tuple(Example(case.input, case.expected) for case in report.failing if case.expected is not None)
+
+
+def describe_case(case: CaseResult, target: Target) -> str:
+    """One failing case as the user reads it: the call (or input), what came out, what was expected."""
+    if isinstance(target, FunctionSite):
+        subject = f"{target.name}({_arguments(case.input)})"
+        outcome = {"failed": f"returned {_value(case.actual)}", "timeout": "timed out", "error": "raised an error"}
+        expected = _value(case.expected) if case.expected is not None else None
+    else:
+        subject = f"On input {case.input!r} the program"
+        outcome = {"failed": f"printed {case.actual!r}", "timeout": "timed out", "error": "crashed"}
+        expected = repr(case.expected) if case.expected is not None else None
+    expectation = f", expected {expected}" if expected is not None and case.status == "failed" else ""
+    detail = f": {case.detail.strip().splitlines()[-1]}" if case.detail.strip() else ""
+    return f"{subject} {outcome[case.status]}{expectation}{detail}"
+
+
+def _value(encoded: str) -> str:
+    """A value in the sandbox's encoding, written as Python writes it."""
+    try:
+        return repr(decode_value(encoded))
+    except ValueError:
+        return encoded
+
+
+def _arguments(encoded: str) -> str:
+    try:
+        arguments = json.loads(encoded)
+    except ValueError:
+        return encoded
+    if not isinstance(arguments, list):
+        return encoded
+    return ", ".join(repr(argument) for argument in arguments)
+

@@ -6,17 +6,16 @@ another in place, and a later repair of the function is held to the cases verify
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from atlas_lsp.features.actions import failures_worth_repairing
+from atlas_lsp.features.actions import describe_case, failures_worth_repairing
 from atlas_lsp.features.targets import Target
 from atlas_lsp.functions import FunctionSite, split_lines
-from engine.task import CaseResult, Example, VerifyReport
+from engine.task import Example, VerifyReport
 
 SOURCE = "atlas"
 
@@ -74,19 +73,6 @@ def finding_of(report: VerifyReport, target: Target, text: str, units: Callable[
     return Finding(diagnostics, failures_worth_repairing(report))
 
 
-def describe_case(case: CaseResult, target: Target) -> str:
-    """One failing case as the user reads it: the call (or input), what came out, what was expected."""
-    if isinstance(target, FunctionSite):
-        subject = f"{target.name}({_arguments(case.input)})"
-        outcome = {"failed": f"returned {case.actual}", "timeout": "timed out", "error": "raised an error"}[case.status]
-    else:
-        subject = f"On input {case.input!r} the program"
-        outcome = {"failed": f"printed {case.actual!r}", "timeout": "timed out", "error": "crashed"}[case.status]
-    expected = f", expected {case.expected}" if case.expected is not None and case.status == "failed" else ""
-    detail = f": {case.detail.strip().splitlines()[-1]}" if case.detail.strip() else ""
-    return f"{subject} {outcome}{expected}{detail}"
-
-
 def summary_of(report: VerifyReport, target: Target) -> str:
     total, failing = len(report.cases), len(report.failing)
     unchecked = sum(case.status == "ran" for case in report.cases)
@@ -97,14 +83,3 @@ def summary_of(report: VerifyReport, target: Target) -> str:
         f"ATLAS: Verify {target.qualified_name}: {failing} of {total - unchecked} checked tests fail{unchecked_note}; "
         "see the diagnostics. Repair will be held to them."
     )
-
-
-def _arguments(encoded: str) -> str:
-    try:
-        arguments = json.loads(encoded)
-    except ValueError:
-        return encoded
-    if not isinstance(arguments, list):
-        return encoded
-    return ", ".join(repr(argument) for argument in arguments)
-

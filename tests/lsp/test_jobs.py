@@ -1,0 +1,56 @@
+"""The job registry: one job per target, each cancellable, all stoppable at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from atlas_lsp.jobs import AlreadyRunning, JobKey, JobRegistry
+
+KEY = JobKey("file:///a.py", "add")
+
+
+async def test_second_job_for_the_same_target_is_refused() -> None:
+    jobs = JobRegistry()
+    release = asyncio.Event()
+    jobs.start(KEY, release.wait)
+    with pytest.raises(AlreadyRunning):
+        jobs.start(KEY, release.wait)
+    release.set()
+
+
+async def test_jobs_for_different_targets_run_together() -> None:
+    jobs = JobRegistry()
+    release = asyncio.Event()
+    first = jobs.start(KEY, release.wait)
+    second = jobs.start(JobKey("file:///a.py", "sub"), release.wait)
+    release.set()
+    await asyncio.gather(first, second)
+
+
+async def test_target_is_free_again_once_its_job_ends() -> None:
+    async def quick() -> None:
+        return None
+
+    jobs = JobRegistry()
+    await jobs.start(KEY, quick)
+    await asyncio.sleep(0)  # done callbacks run on the next loop turn
+    assert not jobs.is_running(KEY)
+
+
+async def test_target_is_free_again_once_its_job_is_cancelled() -> None:
+    jobs = JobRegistry()
+    task = jobs.start(KEY, asyncio.Event().wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0)
+    assert not jobs.is_running(KEY)
+
+
+async def test_cancel_all_stops_every_job() -> None:
+    jobs = JobRegistry()
+    tasks = [jobs.start(JobKey("file:///a.py", name), asyncio.Event().wait) for name in ("f", "g")]
+    await jobs.cancel_all()
+    assert all(task.cancelled() for task in tasks)

@@ -1,0 +1,83 @@
+"""Settings: typed, defaulted, merged from the editor's sources, wrong values named and ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from atlas_lsp.settings import Settings, merge_settings
+
+
+def test_no_sources_give_the_defaults() -> None:
+    assert merge_settings() == (Settings(), [])
+
+
+def test_every_setting_is_read_from_its_camel_case_key() -> None:
+    settings, problems = merge_settings(
+        {"model": "small", "candidates": 2, "maxTokens": 256, "testSeconds": 2.5, "lens": False, "traceDir": "/tmp/t"}
+    )
+    assert problems == []
+    assert settings == Settings("small", 2, 256, 2.5, False, "/tmp/t")
+
+
+def test_later_source_overrides_earlier_key_by_key() -> None:
+    settings, _ = merge_settings({"model": "small", "candidates": 2}, {"candidates": 8})
+    assert (settings.model, settings.candidates) == ("small", 8)
+
+
+def test_null_means_unset() -> None:
+    settings, problems = merge_settings({"model": "small"}, {"model": None})
+    assert settings.model == "small"
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("candidates", 0),
+        ("candidates", "4"),
+        ("candidates", True),
+        ("candidates", 2.5),
+        ("maxTokens", 10**9),
+        ("testSeconds", -1),
+        ("testSeconds", float("nan")),
+        ("lens", "yes"),
+        ("model", ""),
+        ("model", 7),
+    ],
+)
+def test_invalid_value_is_named_and_the_default_kept(key: str, value: object) -> None:
+    settings, (problem,) = merge_settings({key: value})
+    assert settings == Settings()
+    assert f"atlas.{key}" in problem.describe()
+    assert "ignored" in problem.describe()
+
+
+def test_invalid_value_keeps_the_earlier_valid_one() -> None:
+    settings, (problem,) = merge_settings({"candidates": 2}, {"candidates": -3})
+    assert settings.candidates == 2
+    assert problem.describe().endswith("using 2.")
+
+
+def test_unknown_key_is_reported_with_the_known_ones() -> None:
+    _, (problem,) = merge_settings({"max_tokens": 100})
+    assert "atlas.max_tokens" in problem.describe()
+    assert "maxTokens" in problem.describe()
+
+
+def test_settings_that_are_not_an_object_are_reported() -> None:
+    settings, (problem,) = merge_settings(["small"])
+    assert settings == Settings()
+    assert "expected an object" in problem.describe()
+
+
+def test_trace_dir_expands_the_home_folder() -> None:
+    settings, _ = merge_settings({"traceDir": "~/traces"})
+    assert settings.trace_dir is not None and not settings.trace_dir.startswith("~")
+
+
+def test_engine_config_carries_every_setting() -> None:
+    config = Settings("small", 2, 256, 2.5, True, "/tmp/t").engine_config()
+    assert config.runtime.model == "small"
+    assert (config.pipeline.candidates, config.pipeline.max_tokens) == (2, 256)
+    assert config.sandbox.test_seconds == 2.5
+    assert config.trace_dir == "/tmp/t"
