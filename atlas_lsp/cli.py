@@ -12,12 +12,14 @@ import sys
 
 from atlas_lsp import __version__
 
-# flag -> module in atlas_lsp.commands that exposes `add_arguments(parser)` and `run(args) -> int`
+# flag -> (module in atlas_lsp.commands, its entry point). Each module exposes `add_arguments(parser)`
+# and entry points taking the parsed arguments and returning the exit status.
 HEADLESS_MODES = {
-    "doctor": "doctor",
-    "judge": "judge",
-    "bench": "bench",
-    "install_model": "install_model",
+    "doctor": ("doctor", "run"),
+    "judge": ("judge", "run"),
+    "bench": ("bench", "run"),
+    "bench_compare": ("bench", "run_compare"),
+    "install_model": ("install_model", "run"),
 }
 
 
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
     shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")
     shared.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    for module_name in dict.fromkeys(HEADLESS_MODES.values()):
+    for module_name in dict.fromkeys(module for module, _ in HEADLESS_MODES.values()):
         _command_module(module_name).add_arguments(parser)
     return parser
 
@@ -55,9 +57,9 @@ def _command_module(module_name: str):
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    for flag, module_name in HEADLESS_MODES.items():
+    for flag, (module_name, entry_point) in HEADLESS_MODES.items():
         if getattr(args, flag) not in (None, False):
-            return _command_module(module_name).run(args)
+            return getattr(_command_module(module_name), entry_point)(args)
     from atlas_lsp.commands import serve
 
     return serve.run(args)

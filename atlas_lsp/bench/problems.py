@@ -1,0 +1,149 @@
+"""Benchmark datasets turned into engine tasks (public fields only) plus the judge's hidden tests."""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from atlas_lsp.bench.runner import BenchProblem
+from engine.task import Example, Task
+from sandbox.dataset import DatasetError, Problem, load_dataset
+from sandbox.executor import Sandbox
+from sandbox.testcases import TestCase, TestKind
+from sandbox.worker import encode_value
+
+
+@dataclass(frozen=True)
+class LoadedBench:
+    problems: tuple[BenchProblem, ...]
+    row_errors: tuple[str, ...]
+    judge: str
+
+
+def task_of(problem: Problem) -> Task:
+    """The solver's view of a LiveCodeBench problem: statement, starter code, public examples."""
+    kind = "functional" if problem.func_name else "stdin"
+    return Task(
+        task_id=problem.question_id,
+        kind=kind,
+        statement=problem.content,
+        starter_code=problem.starter_code,
+        entry_point=problem.func_name,
+        examples=tuple(Example(test.input, test.expected or "") for test in problem.public_tests),
+    )
+
+
+def load_livecodebench(path: Path) -> LoadedBench:
+    dataset = load_dataset(path)
+    problems = []
+    judges = set()
+    for problem in dataset.problems:
+        hidden = dataset.hidden_tests.get(problem.question_id, ())
+        judge = "full" if hidden else "public-only"
+        judges.add(judge)
+        problems.append(
+            BenchProblem(
+                task=task_of(problem),
+                difficulty=problem.difficulty,
+                platform=problem.platform,
+                contest_date=problem.contest_date,
+                hidden_tests=hidden or problem.public_tests,
+                judge=judge,
+            )
+        )
+    return LoadedBench(tuple(problems), tuple(str(e) for e in dataset.row_errors), _overall(judges))
+
+
+async def load_evalplus(path: Path, sandbox: Sandbox) -> LoadedBench:
+    """HumanEval+/MBPP+ rows; expected outputs come from running the canonical solution in the sandbox."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as error:
+        raise DatasetError(f"cannot read {path}: {error}") from None
+    problems, errors = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            task = _evalplus_task(row)
+            inputs = [json.dumps(args) for args in row["base_input"] + row["plus_input"]]
+            atol = float(row.get("atol") or 0.0)
+            reference = await sandbox.run(
+                row["prompt"] + "\n" + row["canonical_solution"],
+                [TestCase(TestKind.CALL, text) for text in inputs],
+                entry_point=row["entry_point"],
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            errors.append(f"line {number}: {type(error).__name__}: {error}")
+            continue
+        hidden = tuple(
+            TestCase(TestKind.CALL, text, result.returned, atol)
+            for text, result in zip(inputs, reference.tests)
+            if result.returned is not None
+        )
+        problems.append(BenchProblem(task, "", "evalplus", "", hidden, "full"))
+    return LoadedBench(tuple(problems), tuple(errors), "full")
+
+
+def _evalplus_task(row: dict) -> Task:
+    prompt = row["prompt"]
+    return Task(
+        task_id=row["task_id"],
+        kind="call",
+        statement=prompt,
+        starter_code=prompt,
+        entry_point=row["entry_point"],
+        examples=tuple(_examples_in_prompt(prompt, row["entry_point"])),
+    )
+
+
+def _examples_in_prompt(prompt: str, entry_point: str) -> list[Example]:
+    """`assert f(args) == value` lines the statement itself shows (MBPP+ prompts carry one)."""
+    examples = []
+    for line in prompt.splitlines():
+        text = line.strip()
+        if not text.startswith("assert "):
+            continue
+        try:
+            test = ast.parse(text).body[0].test  # type: ignore[attr-defined]
+            call, expected = test.left, test.comparators[0]
+            if not (isinstance(test.ops[0], ast.Eq) and isinstance(call, ast.Call)):
+                continue
+            if getattr(call.func, "id", None) != entry_point or call.keywords:
+                continue
+            args = [ast.literal_eval(arg) for arg in call.args]
+            value = ast.literal_eval(expected)
+        except (SyntaxError, ValueError, AttributeError, IndexError, TypeError):
+            continue
+        examples.append(Example(json.dumps(args), encode_value(value)))
+    return examples
+
+
+def select_problems(
+    problems: Sequence[BenchProblem],
+    ids: set[str] | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+) -> list[BenchProblem]:
+    chosen = [
+        p
+        for p in problems
+        if (ids is None or p.task.task_id in ids)
+        and (not since or p.contest_date[:10] >= since)
+        and (not until or p.contest_date[:10] <= until)
+    ]
+    return chosen[:limit] if limit else chosen
+
+
+def _overall(judges: set[str]) -> str:
+    if judges == {"full"}:
+        return "full"
+    return "public-only" if judges == {"public-only"} else "mixed"

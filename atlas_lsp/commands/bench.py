@@ -1,0 +1,150 @@
+"""`atlas-lsp --bench DATASET`: solve problems headlessly and report honest pass@1.
+
+One answer per problem, fixed before the hidden tests are read; results are written as each
+problem finishes, and `--resume` continues an interrupted run. `--bench-compare DIR...` compares
+finished runs with a paired test on their shared problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from atlas_lsp.terminal import ProgressBar
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("--bench")
+    group.add_argument("--mode", choices=("single", "pipeline"), default="pipeline", help="one greedy answer, or the full pipeline")
+    group.add_argument("--ids", metavar="FILE", help="only the question ids listed in FILE (one per line)")
+    group.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and skip the problems in it")
+    group.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
+    group.add_argument("--since", metavar="DATE", help="only problems with contest_date >= DATE (YYYY-MM-DD)")
+    group.add_argument("--until", metavar="DATE", help="only problems with contest_date <= DATE")
+    group.add_argument("--candidates", type=int, help="candidates per problem in pipeline mode")
+    group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
+                       choices=("router", "plan", "self_tests", "selection", "repair"),
+                       help="turn pipeline stages off (for ablations)")
+    group.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
+    group.add_argument("--label", help="name of this run in reports")
+    group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.out:
+        print("error: --bench needs --out DIR (where results are written)", file=sys.stderr)
+        return 2
+    try:
+        return anyio.run(_bench, args)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished problems are in {args.out}/results.jsonl (continue with --resume)", file=sys.stderr)
+        return 130
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.report import compare_runs
+
+    out = Path(args.out or "runs/comparison")
+    missing = [d for d in args.bench_compare if not (Path(d) / "results.jsonl").exists()]
+    if missing:
+        print(f"error: no results.jsonl in {', '.join(missing)}", file=sys.stderr)
+        return 2
+    print(compare_runs([Path(d) for d in args.bench_compare], out), end="")
+    print(f"wrote {out}/comparison.md and comparison.png")
+    return 0
+
+
+async def _bench(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.problems import load_evalplus, load_livecodebench, select_problems
+    from atlas_lsp.bench.report import read_results, summarize, write_report
+    from atlas_lsp.bench.runner import RunSettings, run_problems
+    from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+    from engine.models import ModelError
+    from engine.runtime.base import RuntimeFailure
+    from engine.service import Engine
+    from sandbox.dataset import DatasetError
+    from sandbox.executor import Sandbox
+    from sandbox.limits import Limits
+
+    dataset = Path(args.bench)
+    out = Path(args.out)
+    test_seconds = args.timeout or 6.0
+    judge = Sandbox(Limits(wall_seconds=test_seconds))
+    try:
+        if "mbpp" in dataset.name.lower() or "humaneval" in dataset.name.lower():
+            loaded = await load_evalplus(dataset, judge)
+        else:
+            loaded = load_livecodebench(dataset)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for row_error in loaded.row_errors:
+        print(f"skipped {dataset} {row_error}", file=sys.stderr)
+    ids = None
+    if args.ids:
+        ids = {line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()}
+    problems = select_problems(loaded.problems, ids, args.since, args.until, args.limit)
+    if not problems:
+        print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
+        return 2
+
+    pipeline = PipelineConfig.single() if args.mode == "single" else PipelineConfig(seed=args.seed)
+    if args.mode == "pipeline":
+        switches = {stage: False for stage in args.disable}
+        if args.candidates:
+            switches["candidates"] = args.candidates
+        pipeline = replace(pipeline, **switches)
+    config = EngineConfig(
+        runtime=RuntimeConfig(model=args.model or "default"),
+        pipeline=pipeline,
+        sandbox=SandboxConfig(test_seconds=test_seconds),
+        trace_dir=args.trace,
+    )
+    model_bar = ProgressBar(f"preparing model {config.runtime.model}")
+    try:
+        engine = await Engine.open(config, lambda done, total: model_bar.update(done, total))
+    except (ModelError, RuntimeFailure) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+    meta: dict[str, Any] = {
+        "dataset": str(dataset),
+        "judge": loaded.judge,
+        "mode": args.mode,
+        "model": engine.model_id,
+        "label": args.label or out.name,
+        "pipeline": pipeline.__dict__,
+        "command": "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    bar = ProgressBar(f"{args.mode} on {dataset.name}")
+    done_before = len(read_results(out)) if args.resume else 0
+    passed = [0, 0]
+
+    def on_done(row: dict[str, Any]) -> None:
+        passed[0] += bool(row["passed"])
+        passed[1] += 1
+        rate = passed[0] / passed[1]
+        bar.update(done_before + passed[1], len(problems), f"{row['question_id']} pass@1 so far {rate:.1%}")
+
+    try:
+        await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
+    finally:
+        await engine.aclose()
+        selected = {p.task.task_id for p in problems}
+        rows = [row for row in read_results(out) if row["question_id"] in selected]
+        if rows:
+            summary = summarize(rows, meta)
+            write_report(out, summary)
+            print(json.dumps({k: summary[k] for k in ("problems", "passed", "pass_at_1", "ci95")}))
+            if loaded.judge != "full":
+                print(f"note: judged on public tests only ({loaded.judge}); not an official pass@1")
+    return 0
