@@ -46,9 +46,11 @@ class TaskCalls:
         self._task_id = task_id
         self._emit = emit
 
-    async def ask(self, stage: str, prompt_key: str, params: Sequence[SamplingParams], **fields: str) -> list[Generation]:
-        """Send one rendered prompt and sample `len(params)` completions of it together."""
-        prompt = self.prompts.render(prompt_key, **fields)
+    async def ask(
+        self, stage: str, prompt_key: str, params: Sequence[SamplingParams], statement: str, **fields: str
+    ) -> list[Generation]:
+        """Send one rendered prompt about `statement` and sample `len(params)` completions of it together."""
+        prompt = self.prompts.user_message(prompt_key, statement, **fields)
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
         self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))
         started = time.monotonic()

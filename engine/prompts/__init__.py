@@ -28,6 +28,10 @@ class PromptSet:
             template = template[part]
         return template.format(**fields)
 
+    def user_message(self, key: str, statement: str, **fields: str) -> str:
+        """The problem header, then the instruction at `key`: one shared prefix for every stage."""
+        return self.render("header", statement=statement) + self.render(key, **fields)
+
     @property
     def system(self) -> str:
         return self.data["system"]

@@ -11,24 +11,19 @@ from engine.task import Task
 
 
 async def make_plans(calls: TaskCalls, task: Task, count: int, seed: int) -> list[str]:
-    (observations,) = await calls.ask("plan", "plan.observations", [SamplingParams(max_tokens=300)], statement=statement_of(task))
+    """`count` plans, each steered towards a different kind of approach."""
     variants = calls.prompts.data["plan"]["variants"]
     plans: list[str] = [""] * count
 
     async def sketch(index: int) -> None:
-        params = [SamplingParams(temperature=0.7, max_tokens=300, seed=seed + index)]
+        params = [SamplingParams(temperature=0.7, max_tokens=400, seed=seed + index)]
         (generation,) = await calls.ask(
-            "plan",
-            "plan.sketch",
-            params,
-            statement=statement_of(task),
-            observations=observations.text.strip(),
-            variant=variants[index % len(variants)],
+            "plan", "plan.sketch", params, statement=statement_of(task), variant=variants[index % len(variants)]
         )
         plans[index] = generation.text.strip()
 
-    # Different prompts cannot share one prompt evaluation, but running them together lets the
-    # runtime decode them in one batch.
+    # Different prompts cannot share one sampling call, but running them together lets the runtime
+    # decode them in one batch and reuse the problem's cached prefix.
     async with anyio.create_task_group() as group:
         for index in range(count):
             group.start_soon(sketch, index)
