@@ -11,7 +11,8 @@ MIB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-test limits. The worker applies them with soft = hard so candidate code cannot raise them.
+    """Per-test limits. The worker applies them with soft = hard so candidate code cannot raise them
+    (except CPU time, whose hard limit is one second above: see the worker).
 
     `wall_seconds` matches LiveCodeBench's per-test timeout (6 s). Address space is 2 GiB: enough for
     Python with numpy, small enough that a few workers in parallel cannot exhaust the machine. The stack

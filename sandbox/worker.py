@@ -312,8 +312,11 @@ def _child(program: Program, kind: str, test_input: str, limits: dict, files: Wo
     os.setpgid(0, 0)
     # Dropping privileges made the zygote non-dumpable; without this /dev/stdin (/proc/self/fd/0) fails.
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    # The one exception to soft = hard: at the soft limit the kernel sends SIGXCPU, which names the cause
+    # (the usage it reports for a killed multi-threaded process runs short); the hard limit one second
+    # later kills a program that ignores it.
     cpu = limits["cpu_seconds"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     stdin_fd = os.open(files.stdin if kind == "stdin" else os.devnull, os.O_RDONLY)
     stdout_fd = os.open(files.stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -446,9 +449,8 @@ def _classify(kind: str, wait_status: int, usage, timed_out: bool, seconds: floa
         signal_number = os.WTERMSIG(wait_status)
         if timed_out:
             return _outcome("time_limit", seconds, **common, detail=f"over the {limits['wall_seconds']} s wall-time limit")
-        # The kernel kills at the CPU limit with SIGKILL (soft = hard), and the usage it reports for a
-        # process killed mid-slice runs a little short of the limit.
-        if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and cpu_used >= 0.9 * limits["cpu_seconds"]):
+        # SIGKILL with the CPU budget spent: the program ignored SIGXCPU and met the hard limit.
+        if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and cpu_used >= limits["cpu_seconds"]):
             return _outcome("time_limit", seconds, **common, detail=f"over the {limits['cpu_seconds']} s CPU limit")
         if signal_number == signal.SIGXFSZ:
             return _outcome("output_limit", seconds, **common, detail="output limit")

@@ -93,6 +93,16 @@ async def test_cpu_burning_threads_hit_the_cpu_limit(make_sandbox) -> None:
     assert_no_sandbox_process_remains()
 
 
+async def test_program_ignoring_the_cpu_warning_signal_is_still_stopped(make_sandbox) -> None:
+    sandbox = make_sandbox(Limits(wall_seconds=8.0, cpu_seconds=1.0, memory_bytes=512 << 20))
+    code = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    started = time.monotonic()
+    result = await sandbox.run(code, [stdin_test("done\n")])
+    assert result.tests[0].verdict is Verdict.TIME_LIMIT
+    assert time.monotonic() - started < 7.0  # by the hard CPU limit, not the wall clock
+    assert_no_sandbox_process_remains()
+
+
 async def test_network_connection_to_a_host_loopback_port_never_arrives(sandbox: Sandbox, isolation) -> None:
     if not isolation.fully_isolated:
         pytest.skip("without bubblewrap the sandbox shares the network")
