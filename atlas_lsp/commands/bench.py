@@ -20,6 +20,8 @@ import anyio
 
 from atlas_lsp.terminal import ProgressBar
 
+JUDGE_UID_OFFSET = 100
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--bench")
@@ -72,12 +74,14 @@ async def _bench(args: argparse.Namespace) -> int:
     from engine.service import Engine
     from sandbox.dataset import DatasetError
     from sandbox.executor import Sandbox
+    from sandbox.isolation import FIRST_SANDBOX_UID
     from sandbox.limits import Limits
 
     dataset = Path(args.bench)
     out = Path(args.out)
     test_seconds = args.timeout or 6.0
-    judge = Sandbox(Limits(wall_seconds=test_seconds))
+    # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
+    judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
     try:
         if "mbpp" in dataset.name.lower() or "humaneval" in dataset.name.lower():
             loaded = await load_evalplus(dataset, judge)
