@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--since", metavar="DATE", help="only problems with contest_date >= DATE (YYYY-MM-DD)")
     group.add_argument("--until", metavar="DATE", help="only problems with contest_date <= DATE")
     group.add_argument("--candidates", type=int, help="candidates per problem in pipeline mode")
+    group.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
     group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
                        choices=("router", "plan", "self_tests", "selection", "repair"),
                        help="turn pipeline stages off (for ablations)")
@@ -100,7 +101,10 @@ async def _bench(args: argparse.Namespace) -> int:
         print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
         return 2
 
-    pipeline = PipelineConfig.single() if args.mode == "single" else PipelineConfig(seed=args.seed)
+    if args.mode == "single":
+        pipeline = PipelineConfig.single(max_tokens=args.max_tokens)
+    else:
+        pipeline = PipelineConfig(seed=args.seed, max_tokens=args.max_tokens)
     if args.mode == "pipeline":
         switches = {stage: False for stage in args.disable}
         if args.candidates:
