@@ -1,0 +1,63 @@
+"""`atlas-lsp --bench` end to end: the real CLI, the small model, the project's example problems."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from atlas_lsp.bench.report import read_results, summarize
+
+pytestmark = pytest.mark.model
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
+
+
+def bench(*args: str) -> list[str]:
+    return [sys.executable, "-m", "atlas_lsp.cli", "--bench", *args, "--model", "small", "--mode", "single", "--max-tokens", "256"]
+
+
+def test_malformed_rows_are_reported_by_line_and_the_rest_runs(tmp_path: Path) -> None:
+    good = EXAMPLES.read_text().splitlines()[:2]
+    broken_row = json.loads(good[0]) | {"question_id": "no_tests", "public_test_cases": "not json"}
+    dataset = tmp_path / "mixed.jsonl"
+    dataset.write_text("\n".join([good[0], "{this is not json", json.dumps(broken_row), good[1]]) + "\n")
+    finished = subprocess.run(bench(str(dataset), "--out", str(tmp_path / "run")), capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "line 2" in finished.stderr and "line 3" in finished.stderr and "public_test_cases" in finished.stderr
+    assert Path(tmp_path / "run" / "results.jsonl").read_text().count("\n") == 2
+
+
+def test_resume_after_a_kill_neither_redoes_nor_loses_problems(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = subprocess.Popen(bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 600
+    while not (results.exists() and results.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    before = results.read_text().splitlines()
+    assert 2 <= len(before) < 6
+    finished = subprocess.run(bench(str(EXAMPLES), "--out", str(out), "--resume"), capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    after = results.read_text().splitlines()
+    assert after[: len(before)] == before
+    ids = [json.loads(line)["question_id"] for line in after]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 6
+
+
+def test_summary_agrees_with_results_recomputed(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    finished = subprocess.run(bench(str(EXAMPLES), "--out", str(out), "--limit", "3"), capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    written = json.loads((out / "summary.json").read_text())
+    recomputed = summarize(read_results(out), {})
+    for key in ("problems", "passed", "pass_at_1", "ci95", "by_difficulty", "by_platform", "tokens_per_problem"):
+        assert written[key] == recomputed[key]
+    assert (out / "report.md").exists() and (out / "pass_at_1.png").stat().st_size > 1000
