@@ -18,7 +18,7 @@ from engine.runtime.base import Runtime
 from engine.config import PipelineConfig
 from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
-from engine.stages.repair import Failure, propose_repairs
+from engine.stages.repair import propose_repairs
 from engine.stages.select import Behaviour, choose
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import anyio
 import pytest
 
-from engine.config import EmbeddedSettings
 from engine.runtime.base import Generation, Message, SamplingParams
 from engine.runtime.embedded import EmbeddedRuntime
 
@@ -19,12 +16,6 @@ ASK_FOR_CODE = [Message("user", "Write a Python function that reverses a string.
 OTHER_TASK = [Message("user", "Write a Python function that sums a list of integers.")]
 GREEDY = SamplingParams(max_tokens=40)
 
-
-@pytest.fixture(scope="module")
-def runtime(small_model_file: Path) -> Iterator[EmbeddedRuntime]:
-    runtime = EmbeddedRuntime(small_model_file, EmbeddedSettings(context_tokens=8192, max_sequences=8), "small")
-    yield runtime
-    anyio.run(runtime.aclose)
 
 
 async def test_batched_greedy_sequences_equal_the_unbatched_greedy_output(runtime: EmbeddedRuntime) -> None:

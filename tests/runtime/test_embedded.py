@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -20,13 +19,6 @@ pytestmark = pytest.mark.model
 ASK_FOR_CODE = [Message("user", "Write a Python function is_even(n) that returns True when n is even.")]
 ASK_FOR_ESSAY = [Message("user", "Write a long essay about the history of computing, in detail.")]
 
-
-@pytest.fixture(scope="module")
-def runtime(small_model_file: Path) -> Iterator[EmbeddedRuntime]:
-    # Built synchronously: the runtime binds to no event loop, each call wakes its own caller.
-    runtime = EmbeddedRuntime(small_model_file, EmbeddedSettings(context_tokens=8192, max_sequences=8), "small")
-    yield runtime
-    anyio.run(runtime.aclose)
 
 
 async def test_generation_returns_text_and_token_counts(runtime: EmbeddedRuntime) -> None:
