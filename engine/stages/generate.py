@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.calls import TaskCalls
-from engine.extract import extract_code
+from engine.extract import extract_code, keep_definitions
 from engine.runtime.base import SamplingParams
 from engine.task import Task
 
@@ -15,6 +15,12 @@ class Candidate:
     code: str
     origin: str
     """greedy, sample, plan:N or repair:N — kept for the trace and the ablation tables."""
+
+
+def program_of(task: Task, reply: str) -> str:
+    """The candidate program in a reply; function answers keep only their definitions."""
+    code = extract_code(reply)
+    return code if task.kind == "stdin" else keep_definitions(code)
 
 
 def statement_of(task: Task) -> str:
@@ -29,7 +35,7 @@ def solve_fields(task: Task) -> dict[str, str]:
 
 async def greedy_candidate(calls: TaskCalls, task: Task, max_tokens: int) -> Candidate:
     (generation,) = await calls.ask("generate", f"solve.{task.kind}", [SamplingParams(max_tokens=max_tokens)], **solve_fields(task))
-    return Candidate(extract_code(generation.text), "greedy")
+    return Candidate(program_of(task, generation.text), "greedy")
 
 
 async def sampled_candidates(
@@ -39,10 +45,10 @@ async def sampled_candidates(
         return []
     params = [SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed + i) for i in range(count)]
     generations = await calls.ask("generate", f"solve.{task.kind}", params, **solve_fields(task))
-    return [Candidate(extract_code(g.text), "sample") for g in generations]
+    return [Candidate(program_of(task, g.text), "sample") for g in generations]
 
 
 async def planned_candidate(calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int) -> Candidate:
     params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
     (generation,) = await calls.ask("generate", f"solve_with_plan.{task.kind}", params, plan=plan, **solve_fields(task))
-    return Candidate(extract_code(generation.text), f"plan:{index}")
+    return Candidate(program_of(task, generation.text), f"plan:{index}")

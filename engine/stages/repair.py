@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.calls import TaskCalls
-from engine.extract import extract_code
 from engine.runtime.base import SamplingParams
-from engine.stages.generate import Candidate, statement_of
+from engine.stages.generate import Candidate, program_of, statement_of
 from engine.task import Task
 
 SHOWN_CHARS = 600
@@ -38,7 +37,7 @@ async def propose_repairs(
     calls: TaskCalls, task: Task, code: str, failure: Failure, count: int, round_index: int, seed: int
 ) -> list[Candidate]:
     params = [
-        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=1200, seed=seed + 1000 * round_index + i)
+        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=800, seed=seed + 1000 * round_index + i)
         for i in range(count)
     ]
     generations = await calls.ask(
@@ -49,7 +48,7 @@ async def propose_repairs(
         code=code,
         feedback=feedback_text(calls, failure),
     )
-    return [Candidate(extract_code(g.text), f"repair:{round_index}") for g in generations]
+    return [Candidate(program_of(task, g.text), f"repair:{round_index}") for g in generations]
 
 
 def _clip(text: str) -> str:
