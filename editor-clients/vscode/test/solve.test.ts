@@ -53,6 +53,8 @@ class Editor {
   readonly messages: ShowMessageParams[] = [];
   readonly edits: ApplyWorkspaceEditParams[] = [];
   stderr = "";
+  /** How the server process ended, once it has. */
+  exit: string | undefined;
   private readonly connection: MessageConnection;
   private readonly waiters = new Set<() => void>();
 
@@ -62,6 +64,11 @@ class Editor {
   ) {
     server.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+    server.on("exit", (code, signal) => {
+      this.exit = code === null ? `signal ${signal}` : `code ${code}`;
+      this.connection.dispose(); // rejects the requests still waiting for an answer
+      this.wake();
+    });
     this.connection.onRequest("window/workDoneProgress/create", ({ token }: { token: string }) => {
       this.created.push(token);
       this.wake();
@@ -88,8 +95,17 @@ class Editor {
     this.waiters.forEach((check) => check());
   }
 
-  request<R>(method: string, params: unknown): Promise<R> {
-    return this.connection.sendRequest<R>(method, params);
+  async request<R>(method: string, params: unknown): Promise<R> {
+    try {
+      return await this.connection.sendRequest<R>(method, params);
+    } catch (error) {
+      throw new Error(`${method} failed: ${String(error)}${this.stderrTail()}`);
+    }
+  }
+
+  private stderrTail(): string {
+    const state = this.exit === undefined ? "" : ` (the server exited with ${this.exit})`;
+    return `${state}; server stderr:\n${this.stderr.slice(-3000)}`;
   }
 
   notify(method: string, params: unknown): void {
@@ -104,11 +120,14 @@ class Editor {
         if (value !== undefined) {
           finish();
           resolve(value);
+        } else if (this.exit !== undefined) {
+          finish();
+          reject(new Error(`no ${what}${this.stderrTail()}`));
         }
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`no ${what} within ${timeoutMs / 1000} s; server stderr:\n${this.stderr.slice(-3000)}`));
+        reject(new Error(`no ${what} within ${timeoutMs / 1000} s${this.stderrTail()}`));
       }, timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
@@ -120,13 +139,15 @@ class Editor {
   }
 
   async close(): Promise<void> {
+    if (this.exit !== undefined) {
+      return;
+    }
     const exited = once(this.server, "exit");
     await this.request("shutdown", null);
     this.notify("exit", null);
     const timer = setTimeout(() => this.server.kill("SIGKILL"), 30_000);
     await exited;
     clearTimeout(timer);
-    this.connection.dispose();
   }
 }
 
@@ -209,7 +230,7 @@ describe("the real server", () => {
   test("pythonPath starts it as python -m atlas_lsp.cli", { timeout: 120_000 }, async () => {
     const editor = await startEditor({ pythonPath: join(VENV, "bin/python") }, workdir);
     await editor.close();
-    assert.equal(editor.server.exitCode, 0, editor.stderr);
+    assert.equal(editor.exit, "code 0", editor.stderr);
   });
 
   test("ATLAS: Solve on a stub applies code that works", { timeout: SOLVE_TIMEOUT_MS + 120_000 }, async (t) => {
