@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up the test environment (small model, test tools) and run the whole test suite.
+# Set up the test environment (small model, test tools) and run the whole test suite: the Python
+# tests, then the VS Code and Neovim clients driving the real server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --test
@@ -7,6 +8,7 @@ status=0
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?
 if [[ $status -eq 5 ]]; then
     echo "error: pytest collected no tests" >&2
-    exit 1
+    status=1
 fi
+ATLAS_VENV=.venv bash editor-clients/test.sh || status=1
 exit $status
