@@ -69,24 +69,43 @@ local function buffer_text()
   return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n") .. "\n"
 end
 
---- Opens a new file holding `text` with the cursor on its first line, and waits for atlas to attach.
-local function open(dir, name, text)
-  local path = vim.fs.joinpath(dir, name)
-  vim.fn.writefile(vim.split(text, "\n", { trimempty = true }), path)
-  vim.cmd.edit(path)
-  wait_for("atlas client", 60000, function()
-    local client = atlas_client()
-    return client ~= nil and client.initialized
-  end)
-  return path
-end
-
 local function notifications_since(first, pattern)
   for index = first + 1, #notified do
     if notified[index]:find(pattern) then
       return notified[index]
     end
   end
+end
+
+--- The server's standard error since the test began, which Neovim writes to its LSP log in pieces.
+local log_start = math.max(vim.fn.getfsize(vim.lsp.get_log_path()), 0)
+local function server_stderr()
+  local log = assert(io.open(vim.lsp.get_log_path()))
+  log:seek("set", log_start)
+  local pieces = {}
+  for line in log:lines() do
+    -- Each piece is quoted by vim.inspect: in double quotes, or single ones when it holds a double quote.
+    local piece = line:match('"atlas%-lsp"\t"stderr"\t[\'"](.*)[\'"]$')
+    if piece then
+      table.insert(pieces, (piece:gsub("\\n", "\n"):gsub('\\"', '"')))
+    end
+  end
+  log:close()
+  return table.concat(pieces):sub(-3000)
+end
+
+--- Opens a new file holding `text` with the cursor on its first line, and waits for atlas to attach.
+local function open(dir, name, text)
+  local path = vim.fs.joinpath(dir, name)
+  vim.fn.writefile(vim.split(text, "\n", { trimempty = true }), path)
+  local first = #notified
+  vim.cmd.edit(path)
+  wait_for("atlas client", 60000, function()
+    local client = atlas_client()
+    return (client ~= nil and client.initialized) or notifications_since(first, "Client atlas quit") ~= nil
+  end)
+  assert(atlas_client(), "the server quit; its standard error:\n" .. server_stderr())
+  return path
 end
 
 local workdir = vim.fn.tempname()
