@@ -59,6 +59,8 @@ class Atlas {
             },
           },
         },
+        // Without this the client shows two bare messages of its own before the closed handler's, which has the fix.
+        initializationFailedHandler: () => false,
         errorHandler: {
           error: (error, message, count) => usual!.error(error, message, count),
           // A server that dies before it ever ran is misconfigured: restarting it only repeats the failure.

@@ -10,7 +10,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, describe, test } from "node:test";
 import type {
@@ -26,9 +26,7 @@ import type {
 } from "vscode-languageclient/node";
 import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from "vscode-jsonrpc/node";
 import { AtlasSection, SECTION, cannotStartMessage, findExecutable, serverLaunch, serverSettings } from "../src/launch";
-
-const REPO = resolve(__dirname, "../../../..");
-const VENV = resolve(REPO, process.env.ATLAS_VENV ?? ".venv");
+import { REPO, VENV } from "./environment";
 const SOLVE_TIMEOUT_MS = 10 * 60_000;
 const STUB = 'def add(a, b):\n    """Return the sum of a and b.\n    >>> add(2, 3)\n    5\n    """\n    ...\n';
 const CHECKS = "assert add(2, 3) == 5\nassert add(-4, 4) == 0\nassert add(10, 32) == 42";
