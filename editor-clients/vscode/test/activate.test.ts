@@ -12,7 +12,14 @@ import { FakeVscode } from "./fake-vscode";
 
 const workdir = mkdtempSync(join(tmpdir(), "atlas-activate-"));
 const vscode = new FakeVscode(
-  { "atlas.serverPath": join(VENV, "bin/atlas-lsp"), "atlas.pythonPath": null, "atlas.model": "small", "atlas.candidates": 2 },
+  {
+    "atlas.serverPath": join(VENV, "bin/atlas-lsp"),
+    "atlas.pythonPath": null,
+    "atlas.model": "small",
+    "atlas.candidates": 2,
+    "atlas.maxTokens": 512,
+    "atlas.testSeconds": 4,
+  },
   workdir,
 );
 vscode.install();
@@ -48,7 +55,9 @@ test("activation starts the server; the client, not package.json, registers the 
 
 test("a model change reaches the server without the client-only settings", async () => {
   vscode.change({ "atlas.model": "default" });
-  await until("new settings on the server", () => /model='default'/.test(vscode.output.join("")));
+  // The server logs the settings it now uses; its keys are camelCase in the editor, snake_case inside.
+  const applied = /model='default', candidates=2, max_tokens=512, test_seconds=4\.0/;
+  await until("new settings on the server", () => applied.test(vscode.output.join("")));
   assert.equal(vscode.statusTexts.at(-1), "$(sparkle) ATLAS: default");
   assert.deepEqual(vscode.messages, [], "the server warned about a setting");
 });
