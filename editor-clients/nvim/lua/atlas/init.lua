@@ -95,7 +95,7 @@ function M.setup(opts)
   opts = vim.tbl_deep_extend("force", defaults, opts or {})
   if vim.fn.executable(opts.cmd[1]) == 0 then
     tell(
-      ("cannot start the language server: `%s` is not an executable on PATH. Fix: install atlas-lsp "
+      ("cannot start the language server: `%s` is not an executable. Fix: install atlas-lsp "
         .. "(scripts/install.sh in a checkout) and pass its path, e.g. "
         .. 'require("atlas").setup({ cmd = { "/path/to/atlas-lsp/.venv/bin/atlas-lsp" } }).'):format(opts.cmd[1]),
       vim.log.levels.ERROR
