@@ -1,0 +1,239 @@
+"""The real server over stdio with the real small model: what an editor user sees.
+
+One server serves the module (the model loads once); each test works on its own copy of a
+fixture file, so jobs on different tests never share a target. Jobs whose outcome several tests
+look at run once, in module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig
+
+from tests.lsp.conftest import (
+    E2E_SETTINGS,
+    FIXTURES,
+    SERVER_COMMAND,
+    AtlasTestClient,
+    apply_text_edits,
+    descendants,
+    edits_of,
+    initialize,
+    make_client,
+    until,
+)
+
+pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
+
+CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client)
+ADD_LINE, LARGEST_LINE, SLOW_LINE = 0, 3, 5
+
+
+@pytest_lsp.fixture(config=CONFIG, scope="module")
+async def client(lsp_client: AtlasTestClient) -> AsyncIterator[None]:
+    await initialize(lsp_client, E2E_SETTINGS)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+def copy_fixture(workdir: Path, name: str, copy_name: str) -> Path:
+    target = workdir / copy_name
+    shutil.copy(FIXTURES / name, target)
+    return target
+
+
+@dataclass
+class FinishedJob:
+    path: Path
+    uri: str
+    token: str
+    end: types.WorkDoneProgressEnd
+    first_message: int
+    """Index into client.messages where this job's messages begin."""
+
+
+async def run_job(client: AtlasTestClient, path: Path, line: int, title: str) -> FinishedJob:
+    uri = await client.open_document(path)
+    first_message = len(client.messages)
+    token = await client.start_action(uri, line, title)
+    return FinishedJob(path, uri, token, await client.job_end(token), first_message)
+
+
+def edits_for(client: AtlasTestClient, uri: str) -> list[types.ApplyWorkspaceEditParams]:
+    return [
+        params
+        for params in client.applied_edits
+        for change in params.edit.document_changes or []
+        if isinstance(change, types.TextDocumentEdit) and change.text_document.uri == uri
+    ]
+
+
+def passes(code: str, checks: str) -> subprocess.CompletedProcess[str]:
+    """Run the edited code and the test's own checks in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-c", f"{code}\n{checks}"], capture_output=True, text=True, timeout=30)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def solved_add(client: AtlasTestClient, workdir: Path) -> FinishedJob:
+    return await run_job(client, copy_fixture(workdir, "add.py", "solve_add.py"), ADD_LINE, "ATLAS: Solve")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def verified_largest(client: AtlasTestClient, workdir: Path) -> FinishedJob:
+    return await run_job(client, copy_fixture(workdir, "buggy.py", "verify_largest.py"), LARGEST_LINE, "ATLAS: Verify")
+
+
+async def test_stub_is_offered_solve_and_written_function_verify_and_repair(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    stub = await client.open_document(copy_fixture(workdir, "add.py", "offers_add.py"))
+    written = await client.open_document(copy_fixture(workdir, "buggy.py", "offers_largest.py"))
+    assert [action.title for action in await client.actions_at(stub, ADD_LINE)] == ["ATLAS: Solve"]
+    assert [action.title for action in await client.actions_at(written, LARGEST_LINE)] == [
+        "ATLAS: Verify",
+        "ATLAS: Repair",
+    ]
+    assert all(action.kind == types.CodeActionKind.RefactorRewrite for action in await client.actions_at(stub, 0))
+
+
+async def test_solve_applies_a_versioned_edit_whose_code_passes_the_tests(
+    client: AtlasTestClient, solved_add: FinishedJob
+) -> None:
+    (params,) = edits_for(client, solved_add.uri)
+    version, text_edits = edits_of(params)
+    assert version == 1
+    code = apply_text_edits(solved_add.path.read_text(), text_edits)
+    run = passes(code, "assert add(2, 3) == 5\nassert add(-4, 4) == 0\nassert add(10, 32) == 42")
+    assert run.returncode == 0, run.stderr
+
+
+async def test_progress_begins_reports_and_ends_in_order(client: AtlasTestClient, solved_add: FinishedJob) -> None:
+    reports = client.progress_reports[solved_add.token]
+    kinds = [report.kind for report in reports]
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert set(kinds[1:-1]) == {"report"}
+    percentages = [report.percentage for report in reports[:-1] if report.percentage is not None]
+    assert percentages == sorted(percentages)
+    assert reports[0].cancellable
+
+
+async def test_verify_publishes_the_failing_input_as_a_diagnostic(
+    client: AtlasTestClient, verified_largest: FinishedJob
+) -> None:
+    diagnostics = client.diagnostics[verified_largest.uri]
+    messages = [diagnostic.message for diagnostic in diagnostics]
+    assert any(message.startswith("largest([-5, -2, -7]) returned 0, expected -2") for message in messages), messages
+    assert all(diagnostic.range.start.line == LARGEST_LINE for diagnostic in diagnostics)
+
+
+async def test_verify_sums_up_in_a_message(client: AtlasTestClient, verified_largest: FinishedJob) -> None:
+    summaries = [m.message for m in client.messages[verified_largest.first_message :] if "Verify largest" in m.message]
+    assert summaries and "fail" in summaries[-1]
+
+
+async def test_repair_applies_an_edit_that_passes_the_tests(client: AtlasTestClient, workdir: Path) -> None:
+    job = await run_job(client, copy_fixture(workdir, "buggy.py", "repair_largest.py"), LARGEST_LINE, "ATLAS: Repair")
+    (params,) = edits_for(client, job.uri)
+    code = apply_text_edits(job.path.read_text(), edits_of(params)[1])
+    checks = "assert largest([3, 9, 4]) == 9\nassert largest([-5, -2, -7]) == -2\nassert largest([-1]) == -1"
+    run = passes(code, checks)
+    assert run.returncode == 0, f"{code}\n{run.stderr}"
+
+
+async def test_cancel_stops_the_job_within_a_second_leaving_no_edit_and_no_processes(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    server_pid = client._server.pid
+    uri = await client.open_document(copy_fixture(workdir, "slow.py", "cancel_slow.py"))
+    token = await client.start_action(uri, SLOW_LINE, "ATLAS: Repair")
+    await until(lambda: descendants(server_pid), timeout=60)  # the sandbox runs the slow function
+
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    cancelled_at = time.monotonic()
+    end = await client.job_end(token, timeout=10)
+    stopped_after = time.monotonic() - cancelled_at
+
+    assert end.message == "Cancelled"
+    assert stopped_after < 1.0
+    await until(lambda: not descendants(server_pid), timeout=3)
+    assert edits_for(client, uri) == []
+
+
+async def test_second_request_for_a_running_function_is_refused(client: AtlasTestClient, workdir: Path) -> None:
+    uri = await client.open_document(copy_fixture(workdir, "slow.py", "twice_slow.py"))
+    token = await client.start_action(uri, SLOW_LINE, "ATLAS: Repair")
+    first_message = len(client.messages)
+    (action,) = [a for a in await client.actions_at(uri, SLOW_LINE) if a.title == "ATLAS: Repair"]
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+    )
+    refusal = await until(
+        lambda: next((m for m in client.messages[first_message:] if "already running" in m.message), None)
+    )
+    assert "slow_identity" in refusal.message
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    await client.job_end(token, timeout=10)
+
+
+async def test_code_actions_answer_quickly_while_a_job_runs(client: AtlasTestClient, workdir: Path) -> None:
+    uri = await client.open_document(copy_fixture(workdir, "slow.py", "latency_slow.py"))
+    token = await client.start_action(uri, SLOW_LINE, "ATLAS: Repair")
+    latencies = []
+    for _ in range(30):
+        started = time.monotonic()
+        assert await client.actions_at(uri, SLOW_LINE)
+        latencies.append(time.monotonic() - started)
+        await asyncio.sleep(0.2)
+    running = "end" not in client.progress_kinds(token)
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    await client.job_end(token, timeout=10)
+
+    print(
+        f"\ncodeAction latency during a job: median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms over {len(latencies)} requests"
+    )
+    assert running
+    assert statistics.median(latencies) < 0.1
+    assert max(latencies) < 0.5
+
+
+async def test_edit_for_a_document_changed_meanwhile_is_refused(client: AtlasTestClient, workdir: Path) -> None:
+    path = copy_fixture(workdir, "add.py", "changed_add.py")
+    uri = await client.open_document(path)
+    first_message = len(client.messages)
+    token = await client.start_action(uri, ADD_LINE, "ATLAS: Solve")
+    end_of_file = types.Position(len(path.read_text().splitlines()), 0)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(end_of_file, end_of_file), text="\n# typed while the job ran\n"
+                )
+            ],
+        )
+    )
+    end = await client.job_end(token)
+
+    assert edits_for(client, uri) == []
+    assert end.message == "Not applied: the file changed"
+    assert any("file changed" in m.message for m in client.messages[first_message:])
+
