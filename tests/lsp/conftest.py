@@ -62,7 +62,8 @@ class AtlasTestClient(LanguageClient):
     def progress_kinds(self, token: str) -> list[str]:
         return [report.kind for report in self.progress_reports.get(token, [])]
 
-    async def job_end(self, token: str, timeout: float = 400.0) -> types.WorkDoneProgressEnd:
+    async def job_end(self, token: str, timeout: float = 900.0) -> types.WorkDoneProgressEnd:
+        """The end of the job's progress; the default timeout allows for a model slowed by a busy machine."""
         return await until(
             lambda: next(
                 (report for report in self.progress_reports.get(token, []) if report.kind == "end"), None

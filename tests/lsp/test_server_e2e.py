@@ -171,6 +171,7 @@ async def test_cancel_stops_the_job_within_a_second_leaving_no_edit_and_no_proce
     end = await client.job_end(token, timeout=10)
     stopped_after = time.monotonic() - cancelled_at
 
+    print(f"\njob stopped {stopped_after * 1000:.0f} ms after the cancel")
     assert end.message == "Cancelled"
     assert stopped_after < 1.0
     await until(lambda: not descendants(server_pid), timeout=3)
