@@ -126,7 +126,10 @@ async def _apply_edit(
     server: AtlasServer, snapshot: Snapshot, key: JobKey, title: str, edit: Edit, progress: JobProgress
 ) -> None:
     evidence = edit.answer.evidence
-    checked = f"passes {evidence.examples_passed} of {evidence.examples_total} examples" if evidence.examples_total else "no examples to check"
+    if evidence.examples_total:
+        checked = f"passes {evidence.examples_passed} of {evidence.examples_total} examples"
+    else:
+        checked = "no examples to check"
     if edit.rewrite.apply(snapshot.text) == snapshot.text:
         progress.final_message = "Nothing to change"
         tell(server, f"{title}: nothing to change ({checked}).")
@@ -150,7 +153,8 @@ async def _apply_edit(
     server.findings.forget(key.uri, key.target)
     server.findings.publish(server, key.uri, None)
     progress.final_message = f"Applied ({checked}, confidence {edit.answer.confidence:.0%})"
-    log(server, f"{title}: applied; {checked}; confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens")
+    usage = f"confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens"
+    log(server, f"{title}: applied; {checked}; {usage}")
 
 
 def _workspace_edit(server: AtlasServer, snapshot: Snapshot, edit: Edit) -> types.WorkspaceEdit:

@@ -41,7 +41,8 @@ class Findings:
         return finding.failures if finding else ()
 
     def publish(self, server: LanguageServer, uri: str, version: int | None) -> None:
-        diagnostics = [diagnostic for finding in self._by_document.get(uri, {}).values() for diagnostic in finding.diagnostics]
+        findings = self._by_document.get(uri, {}).values()
+        diagnostics = [diagnostic for finding in findings for diagnostic in finding.diagnostics]
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )

@@ -19,7 +19,7 @@ from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 from pygls.protocol import default_converter
 
-SERVER_COMMAND = [sys.executable, "-m", "atlas_lsp.commands.serve"]
+SERVER_COMMAND = [sys.executable, "-m", "atlas_lsp.cli"]  # what `atlas-lsp` runs
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lsp"
 E2E_SETTINGS: dict[str, Any] = {"model": "small", "candidates": 2, "maxTokens": 256, "testSeconds": 4}
 

@@ -3,7 +3,11 @@ told what to fix, and the server keeps serving. No model is loaded here."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -83,3 +87,39 @@ async def test_no_actions_are_offered_in_a_file_that_does_not_parse(client: Atla
     broken.write_text("def add(a, b:\n    ...\n")
     uri = await client.open_document(broken)
     assert await client.actions_at(uri, 0) == []
+
+
+def test_tcp_server_answers_initialize_and_writes_its_log_file(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_file = tmp_path / "server.log"
+    server = subprocess.Popen([*SERVER_COMMAND, "--tcp", f"127.0.0.1:{port}", "--log-file", str(log_file)])
+    try:
+        connection = _connect(port)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        connection.sendall(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+        reply = connection.makefile("rb")
+        length = int(reply.readline().split(b":")[1])
+        while reply.readline().strip():
+            pass
+        result = json.loads(reply.read(length))["result"]
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result["serverInfo"]["name"] == "atlas-lsp"
+    commands = result["capabilities"]["executeCommandProvider"]["commands"]
+    assert commands == ["atlas.solve", "atlas.verify", "atlas.repair"]
+    assert f"serving on 127.0.0.1:{port}" in log_file.read_text()
+
+
+def _connect(port: int, timeout: float = 30.0) -> socket.socket:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
