@@ -1,7 +1,9 @@
 """Settings from `initializationOptions`, `workspace/configuration` and `didChangeConfiguration`.
 
-The workspace configuration (section `atlas`) overrides the initialization options key by key;
-a change notification carrying the section is used as is, one without it makes the server ask.
+The workspace configuration (section `atlas`) overrides the initialization options key by key.
+A change notification makes the server ask for the section again; the settings it carries are
+used only by a client that cannot be asked (they may hold the client's own keys, such as VS Code's
+`atlas.serverPath`, which its answer to `workspace/configuration` leaves out).
 """
 
 from __future__ import annotations
@@ -28,16 +30,20 @@ def register(server: AtlasServer) -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls: AtlasServer, params: types.DidChangeConfigurationParams) -> None:
-        if isinstance(params.settings, Mapping) and SECTION in params.settings:
+        if _can_ask(ls):
+            await _pull_workspace_settings(ls)
+        elif isinstance(params.settings, Mapping) and SECTION in params.settings:
             ls.workspace_settings = params.settings[SECTION]
             _apply(ls)
-        else:
-            await _pull_workspace_settings(ls)
+
+
+def _can_ask(server: AtlasServer) -> bool:
+    workspace = server.client_capabilities.workspace
+    return bool(workspace and workspace.configuration)
 
 
 async def _pull_workspace_settings(server: AtlasServer) -> None:
-    workspace = server.client_capabilities.workspace
-    if not (workspace and workspace.configuration):
+    if not _can_ask(server):
         return
     try:
         (section,) = await server.workspace_configuration_async(

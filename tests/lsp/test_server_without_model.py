@@ -77,9 +77,12 @@ async def test_changed_configuration_is_read_again(client: AtlasTestClient) -> N
     await until(lambda: any("atlas.maxTokens" in m.message for m in client.messages))
 
 
-async def test_pushed_configuration_is_used_as_sent(client: AtlasTestClient) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"atlas": {"candidates": 0}}))
-    await until(lambda: any("atlas.candidates = 0" in m.message for m in client.messages))
+async def test_pushed_settings_make_the_server_ask_for_the_section(client: AtlasTestClient) -> None:
+    client.set_configuration({"maxTokens": 5}, section="atlas")
+    pushed = {"atlas": {"serverPath": "/opt/atlas-lsp"}}  # an editor's own key, not the server's
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=pushed))
+    await until(lambda: any("atlas.maxTokens = 5" in m.message for m in client.messages))
+    assert not any("serverPath" in m.message for m in client.messages)
 
 
 async def test_no_actions_are_offered_in_a_file_that_does_not_parse(client: AtlasTestClient, tmp_path: Path) -> None:
