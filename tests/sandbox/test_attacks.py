@@ -284,7 +284,10 @@ async def test_the_expected_output_is_nowhere_in_the_sandbox(sandbox: Sandbox) -
         "found = [match.group().decode() for blob in blobs for match in pattern.finditer(blob)]\n"
         "print(found[0] if found else 'absent')\n"
     )
-    result = await sandbox.run(code, [stdin_test(expected + "\n", test_input="some input\n")])
+    # The scan reads every file and mapping it can reach: slow on a loaded machine, so it gets time.
+    result = await sandbox.run(
+        code, [stdin_test(expected + "\n", test_input="some input\n")], limits=Limits(wall_seconds=60)
+    )
     assert result.tests[0].stdout == "absent\n"
     assert result.tests[0].verdict is Verdict.WRONG_ANSWER
     assert_no_sandbox_process_remains()
