@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from engine.stages.repair import Failure
 from engine.stages.self_tests import GeneratedTest
@@ -78,14 +77,9 @@ class Executor:
         matched = sum(
             1
             for test, outcome in zip(tests, generated)
-            if test.has_prediction and outcome.output == self.encode_prediction(task, test.predicted)
+            if test.has_prediction and outcome.output == encode_value(test.predicted)
         )
         return Execution(tuple(examples), tuple(generated), matched)
-
-    @staticmethod
-    def encode_prediction(task: Task, value: Any) -> str:
-        """The model's predicted return value, in the form the sandbox reports outputs."""
-        return encode_value(value)
 
 
 def _outcome(kind: TestKind, result: TestResult) -> CaseOutcome:

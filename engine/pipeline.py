@@ -23,6 +23,7 @@ from engine.stages.select import Behaviour, choose
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
+from sandbox.worker import encode_value
 
 SELF_TEST_COUNT = 6
 REPAIR_SAMPLES = 2
@@ -130,7 +131,7 @@ class Pipeline:
             for example, outcome in zip(task.examples, subject.examples)
         ]
         for index, test in enumerate(predicted):
-            expected = self._executor.encode_prediction(task, test.predicted)
+            expected = encode_value(test.predicted)
             votes = sum(1 for run in reference_runs if run.tests[index].output == expected)
             trusted = votes * 2 > len(reference_runs)
             outcome = subject.tests[index]
@@ -148,7 +149,7 @@ class Pipeline:
         """Rewrite `code` until it passes its examples plus `failing`, keeping only real improvements."""
         calls = self._calls(task, emit)
         known = {e.input for e in task.examples}
-        task = _with_examples(task, [*task.examples, *(e for e in failing if e.input not in known)])
+        task = replace(task, examples=(*task.examples, *(e for e in failing if e.input not in known)))
         candidates = [Candidate(code, "original")]
         executions = [await self._execute(calls, task, candidates[0], [])]
         if not executions[0].passes_examples:
@@ -242,7 +243,3 @@ def _behaviour(execution: Execution, tests: Sequence[GeneratedTest]) -> Behaviou
         outputs=tuple(outcome.output for outcome in execution.tests),
         predictions_matched=execution.predictions_matched,
     )
-
-
-def _with_examples(task: Task, examples: Sequence[Example]) -> Task:
-    return replace(task, examples=tuple(examples))
