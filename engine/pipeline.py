@@ -180,7 +180,8 @@ class Pipeline:
             for index in targets[:2]:
                 failure = executions[index].first_failure(task)
                 proposals = await propose_repairs(
-                    calls, task, candidates[index].code, failure, REPAIR_SAMPLES, round_index, self._config.seed
+                    calls, task, candidates[index].code, failure, REPAIR_SAMPLES, round_index, self._config.seed,
+                    self._config.max_tokens,
                 )
                 for proposal in proposals:
                     execution = await self._execute(calls, task, proposal, tests)

@@ -59,6 +59,7 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
         "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
         "seconds_per_problem": round(seconds / count, 2),
+        "tokens_out_per_second": round(sum(row["tokens_out"] for row in rows) / seconds, 2) if seconds else 0.0,
         "cpu_seconds": round(cpu_seconds, 1),
         "energy": {
             "kwh": round(energy_kwh, 5),

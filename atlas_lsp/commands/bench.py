@@ -21,6 +21,7 @@ import anyio
 from atlas_lsp.terminal import ProgressBar
 
 JUDGE_UID_OFFSET = 100
+PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "repair")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--candidates", type=int, help="candidates per problem in pipeline mode")
     group.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
     group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
-                       choices=("router", "plan", "self_tests", "selection", "repair"),
-                       help="turn pipeline stages off (for ablations)")
+                       choices=(*PIPELINE_STAGES, "batching"),
+                       help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations")
     group.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     group.add_argument("--label", help="name of this run in reports")
     group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
@@ -69,7 +70,7 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.problems import load_evalplus, load_livecodebench, select_problems
     from atlas_lsp.bench.report import read_results, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, run_problems
-    from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+    from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.models import ModelError
     from engine.runtime.base import RuntimeFailure
     from engine.service import Engine
@@ -106,12 +107,13 @@ async def _bench(args: argparse.Namespace) -> int:
     else:
         pipeline = PipelineConfig(seed=args.seed, max_tokens=args.max_tokens)
     if args.mode == "pipeline":
-        switches = {stage: False for stage in args.disable}
+        switches = {stage: False for stage in args.disable if stage in PIPELINE_STAGES}
         if args.candidates:
             switches["candidates"] = args.candidates
         pipeline = replace(pipeline, **switches)
+    embedded = EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings()
     config = EngineConfig(
-        runtime=RuntimeConfig(model=args.model or "default"),
+        runtime=RuntimeConfig(model=args.model or "default", embedded=embedded),
         pipeline=pipeline,
         sandbox=SandboxConfig(test_seconds=test_seconds),
         trace_dir=args.trace,
@@ -130,6 +132,7 @@ async def _bench(args: argparse.Namespace) -> int:
         "model": engine.model_id,
         "label": args.label or out.name,
         "pipeline": pipeline.__dict__,
+        "max_sequences": embedded.max_sequences,
         "command": "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

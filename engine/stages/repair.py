@@ -34,10 +34,17 @@ def feedback_text(calls: TaskCalls, failure: Failure) -> str:
 
 
 async def propose_repairs(
-    calls: TaskCalls, task: Task, code: str, failure: Failure, count: int, round_index: int, seed: int
+    calls: TaskCalls,
+    task: Task,
+    code: str,
+    failure: Failure,
+    count: int,
+    round_index: int,
+    seed: int,
+    max_tokens: int,
 ) -> list[Candidate]:
     params = [
-        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=800, seed=seed + 1000 * round_index + i)
+        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=max_tokens, seed=seed + 1000 * round_index + i)
         for i in range(count)
     ]
     generations = await calls.ask(

@@ -1,4 +1,4 @@
--- The Neovim client against the real server with the small model, set up as docs/editors.md says.
+-- The Neovim client against the real server with the small model, set up as the README says.
 -- Run: nvim --headless --clean -l editor-clients/nvim/tests/solve_spec.lua
 -- ($ATLAS_VENV, default the repository's .venv, provides atlas-lsp and python.)
 local here = vim.fs.dirname(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p"))
@@ -49,10 +49,10 @@ local function wait_for(what, timeout_ms, probe)
   assert(vim.wait(timeout_ms, probe, 100), ("no %s within %d s"):format(what, timeout_ms / 1000))
 end
 
---- The block of docs/editors.md after the `nvim-setup` marker.
+--- The block of README.md after the `nvim-setup` marker.
 local function documented_setup()
-  local docs = table.concat(vim.fn.readfile(vim.fs.joinpath(repo, "docs", "editors.md")), "\n")
-  local marker = assert(docs:find("<!-- nvim-setup:", 1, true), "docs/editors.md has no nvim-setup marker")
+  local docs = table.concat(vim.fn.readfile(vim.fs.joinpath(repo, "README.md")), "\n")
+  local marker = assert(docs:find("<!-- nvim-setup:", 1, true), "README.md has no nvim-setup marker")
   return assert(docs:sub(marker):match("```lua\n(.-)```"), "no lua block after the nvim-setup marker")
 end
 
@@ -113,7 +113,7 @@ vim.fn.mkdir(workdir, "p")
 local solved_path
 
 it("the documented setup attaches atlas to a Python buffer", function()
-  assert(load(documented_setup(), "docs/editors.md"))()
+  assert(load(documented_setup(), "README.md"))()
   solved_path = open(workdir, "add.py", STUB)
   assert(vim.bo.filetype == "python", vim.bo.filetype)
 end)

@@ -1,6 +1,6 @@
 /**
  * The extension's launch and settings, and the real server driven through them with the small model:
- * the settings from docs/editors.md, a stub, "ATLAS: Solve", and code that works afterwards.
+ * the settings from the README, a stub, "ATLAS: Solve", and code that works afterwards.
  *
  * The editor side (answering progress, configuration and edit requests) is played by this test, as
  * the language client does it in VS Code.
@@ -31,11 +31,11 @@ const SOLVE_TIMEOUT_MS = 10 * 60_000;
 const STUB = 'def add(a, b):\n    """Return the sum of a and b.\n    >>> add(2, 3)\n    5\n    """\n    ...\n';
 const CHECKS = "assert add(2, 3) == 5\nassert add(-4, 4) == 0\nassert add(10, 32) == 42";
 
-/** The settings.json block of docs/editors.md that follows `marker`, as `getConfiguration("atlas")` would hold it. */
+/** The settings.json block of README.md that follows `marker`, as `getConfiguration("atlas")` would hold it. */
 function documentedSection(marker: string): AtlasSection {
-  const docs = readFileSync(join(REPO, "docs/editors.md"), "utf8");
+  const docs = readFileSync(join(REPO, "README.md"), "utf8");
   const block = docs.slice(docs.indexOf(marker)).match(/```json\n([\s\S]*?)```/);
-  assert.ok(docs.includes(marker) && block, `docs/editors.md has no settings block after ${marker}`);
+  assert.ok(docs.includes(marker) && block, `README.md has no settings block after ${marker}`);
   const flat: Record<string, unknown> = JSON.parse(block[1]);
   return Object.fromEntries(
     Object.entries(flat).map(([key, value]) => [key.slice(`${SECTION}.`.length), value]),
