@@ -11,6 +11,7 @@ import doctest
 import json
 import math
 import re
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from inspect import cleandoc
@@ -22,10 +23,11 @@ MODULE_TARGET = "<module>"
 
 
 @dataclass(frozen=True)
-class Doctest:
-    """A doctest that calls the function with literal arguments, encoded as the sandbox reads a call
-    test: `input` a JSON list of positional arguments, `output` the expected value in the sandbox's
-    type-preserving encoding (plain JSON for numbers, strings, lists; tagged for tuples, sets, dicts)."""
+class CallExample:
+    """A call of the function with literal arguments and its expected value (from a doctest or a
+    test's assert), encoded as the sandbox reads a call test: `input` a JSON list of positional
+    arguments, `output` the expected value in the sandbox's type-preserving encoding (plain JSON for
+    numbers, strings, lists; tagged for tuples, sets, dicts)."""
 
     input: str
     output: str
@@ -51,7 +53,7 @@ class FunctionSite:
     """The function from its `def` line on, with its indentation removed."""
     starter_code: str
     """The signature and docstring, with its indentation removed: what a solver starts from."""
-    doctests: tuple[Doctest, ...]
+    doctests: tuple[CallExample, ...]
     referenced_names: frozenset[str]
 
 
@@ -143,7 +145,7 @@ def is_stub_body(body: list[ast.stmt]) -> bool:
     return False
 
 
-def parse_doctests(docstring: str, function_name: str) -> tuple[Doctest, ...]:
+def parse_doctests(docstring: str, function_name: str) -> tuple[CallExample, ...]:
     """The doctests of `docstring` that call `function_name` with literal positional arguments.
 
     Others (keyword arguments, variables, calls of other functions, arguments JSON cannot carry
@@ -155,17 +157,32 @@ def parse_doctests(docstring: str, function_name: str) -> tuple[Doctest, ...]:
         return ()
     found = []
     for example in examples:
-        call = _literal_call(example.source, function_name)
-        if call is None:
-            continue
         try:
-            expected = ast.literal_eval(example.want.strip())
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            call = ast.parse(example.source.strip(), mode="eval").body
+            want = ast.parse(example.want.strip(), mode="eval").body
+        except SyntaxError:
             continue
-        # The worker reads arguments with plain json.loads; a complex number has no encoding at all.
-        if _is_exact_json(call) and not _holds_complex(expected):
-            found.append(Doctest(json.dumps(call), encode_value(expected)))
-    return tuple(found)
+        found.append(_call_example(call, want, function_name))
+    return tuple(example for example in found if example is not None)
+
+
+def parse_test_asserts(test_source: str, function_name: str) -> tuple[CallExample, ...]:
+    """The `assert function_name(literals) == literal` statements of a test (in either order, the
+    function called by name or as `module.function_name`); other asserts are skipped."""
+    try:
+        tree = ast.parse(textwrap.dedent(test_source))
+    except SyntaxError:
+        return ()
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assert) or not isinstance(node.test, ast.Compare):
+            continue
+        compare = node.test
+        if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
+            continue
+        left, right = compare.left, compare.comparators[0]
+        found.append(_call_example(left, right, function_name) or _call_example(right, left, function_name))
+    return tuple(example for example in found if example is not None)
 
 
 def parse_samples(statement: str) -> tuple[tuple[str, str], ...]:
@@ -300,14 +317,26 @@ def _problem(tree: ast.Module, text: str) -> ModuleProblem | None:
     )
 
 
-def _literal_call(source: str, function_name: str) -> list[object] | None:
+def _call_example(call: ast.expr, want: ast.expr, function_name: str) -> CallExample | None:
+    arguments = _literal_call(call, function_name)
+    if arguments is None:
+        return None
     try:
-        expression = ast.parse(source.strip(), mode="eval").body
-    except SyntaxError:
+        expected = ast.literal_eval(want)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
-    if not (isinstance(expression, ast.Call) and isinstance(expression.func, ast.Name)):
+    # The worker reads arguments with plain json.loads; a complex number has no encoding at all.
+    if not _is_exact_json(arguments) or _holds_complex(expected):
         return None
-    if expression.func.id != function_name or expression.keywords:
+    return CallExample(json.dumps(arguments), encode_value(expected))
+
+
+def _literal_call(expression: ast.expr, function_name: str) -> list[object] | None:
+    if not isinstance(expression, ast.Call) or expression.keywords:
+        return None
+    called = expression.func
+    name = called.id if isinstance(called, ast.Name) else called.attr if isinstance(called, ast.Attribute) else None
+    if name != function_name:
         return None
     arguments = []
     for argument in expression.args:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.stages.repair import Failure
 from engine.stages.self_tests import GeneratedTest
@@ -71,7 +72,8 @@ class Executor:
         kind = TestKind(task.kind)
         cases = [TestCase(kind, example.input, example.output) for example in task.examples]
         cases += [TestCase(kind, test.input) for test in tests]
-        result = await self._sandbox.run(code, cases, entry_point=task.entry_point)
+        project_root = Path(task.project_root) if task.project_root else None
+        result = await self._sandbox.run(code, cases, entry_point=task.entry_point, project_root=project_root)
         outcomes = [_outcome(kind, test) for test in result.tests]
         examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
         matched = sum(

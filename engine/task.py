@@ -31,6 +31,8 @@ class Task:
     examples: tuple[Example, ...] = ()
     context: str = ""
     """Code around the function in the user's workspace (helpers it may call), if any."""
+    project_root: str | None = None
+    """The user's workspace folder: its modules are importable (read-only) when candidates run."""
 
 
 @dataclass(frozen=True)

@@ -89,12 +89,14 @@ class Sandbox:
         entry_point: str | None = None,
         limits: Limits | None = None,
         stop_at_first_failure: bool = False,
+        project_root: Path | None = None,
     ) -> ProgramResult:
         """Run `code` on every test, in order, and grade each answer that has an expected value.
 
         `entry_point` names the function (CALL) or Solution method (FUNCTIONAL) to call. With
         `stop_at_first_failure`, tests after the first one that does not pass are NOT_RUN, as
-        LiveCodeBench stops there.
+        LiveCodeBench stops there. `project_root`, a folder of the caller's, is importable from the
+        code and mounted read-only.
         """
         if any(test.kind is not TestKind.STDIN for test in tests) and not entry_point:
             raise ValueError("functional and call tests need an entry_point")
@@ -104,7 +106,7 @@ class Sandbox:
             return ProgramResult(())
         limits = limits or self.limits
         async with self._slot() as slot:
-            return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_at_first_failure)
+            return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_at_first_failure, project_root)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[int]:
@@ -125,6 +127,7 @@ class Sandbox:
         entry_point: str | None,
         limits: Limits,
         stop_at_first_failure: bool,
+        project_root: Path | None,
     ) -> ProgramResult:
         uid = sandbox_uid(slot, self.first_uid)
         largest_input = max(len(test.input.encode("utf-8")) for test in tests)
@@ -150,6 +153,7 @@ class Sandbox:
                 tmp_bytes=3 * limits.output_bytes + largest_input + TMPFS_SLACK_BYTES,
                 host_workdir=host_workdir,
                 info_fd=info_write,
+                project_root=str(project_root.resolve()) if project_root else None,
             )
             header = {
                 "code": code,

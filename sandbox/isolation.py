@@ -31,6 +31,8 @@ from sandbox.limits import Limits
 
 FIRST_SANDBOX_UID = 61000
 SANDBOX_WORKDIR = "/tmp/sandbox"
+# Where a caller's project appears, read-only, so that code under test can import its modules.
+SANDBOX_PROJECT = "/project"
 INSTALL_HINT = "install bubblewrap (`apt-get install bubblewrap`) for full isolation"
 SYSTEM_DIRECTORIES = ("/usr", "/etc")
 # On merged-/usr systems these are symlinks into /usr; elsewhere real directories.
@@ -150,12 +152,18 @@ def build_launch(
     tmp_bytes: int,
     host_workdir: str | None,
     info_fd: int | None,
+    project_root: str | None = None,
 ) -> Launch:
     """The command for one worker. Bubblewrap needs `info_fd` (it reports the sandbox's pid there);
-    the plain subprocess needs `host_workdir`, a directory the caller created and removes."""
+    the plain subprocess needs `host_workdir`, a directory the caller created and removes.
+
+    `project_root` becomes importable: bubblewrap mounts it read-only at /project; the plain
+    subprocess can only put it on the path (and cannot stop writes to it)."""
     python = [sys.executable, "-I", "-S", "-B", "-c", worker_source]
     drop_to_uid = uid if report.runs_as_root else None
     if report.fully_isolated:
+        project_mount = ["--ro-bind", project_root, SANDBOX_PROJECT] if project_root else []
+        project_path = (SANDBOX_PROJECT,) if project_root else ()
         if info_fd is None:
             raise ValueError("bubblewrap launches need an info_fd")
         command = [
@@ -164,6 +172,7 @@ def build_launch(
             "--die-with-parent",
             "--new-session",
             *_filesystem_options(report, tmp_bytes),
+            *project_mount,
             "--chdir", SANDBOX_WORKDIR,
             "--clearenv",
             *_setenv_options(_sandbox_env(SANDBOX_WORKDIR)),
@@ -171,7 +180,8 @@ def build_launch(
             *_stack_launcher(limits),
             *python,
         ]
-        return Launch(tuple(command), {}, None, SANDBOX_WORKDIR, _site_packages(), drop_to_uid, True, False)
+        import_paths = (*project_path, *_site_packages())
+        return Launch(tuple(command), {}, None, SANDBOX_WORKDIR, import_paths, drop_to_uid, True, False)
     if host_workdir is None:
         raise ValueError("subprocess launches need a host_workdir")
     command = [*_stack_launcher(limits), *python]
@@ -180,7 +190,7 @@ def build_launch(
         _sandbox_env(host_workdir),
         host_workdir,
         host_workdir,
-        _site_packages(),
+        (*((project_root,) if project_root else ()), *_site_packages()),
         drop_to_uid,
         reap_all=report.runs_as_root,
         uid_shared_with_host=not report.runs_as_root,

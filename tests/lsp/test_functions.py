@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from atlas_lsp.functions import is_stub_body, parse_doctests, parse_module, parse_samples
+from atlas_lsp.functions import is_stub_body, parse_doctests, parse_module, parse_samples, parse_test_asserts
 from sandbox import decode_value
 
 
@@ -77,6 +77,32 @@ def test_doctest_expected_dict_survives_encoding() -> None:
 )
 def test_doctests_that_cannot_become_call_tests_are_skipped(example: str) -> None:
     assert parse_doctests(example, "add") == ()
+
+
+def test_test_assert_becomes_a_call_example() -> None:
+    test = "def test_slug():\n    assert slugify('A b', '-') == 'a-b'\n"
+    (example,) = parse_test_asserts(test, "slugify")
+    assert json.loads(example.input) == ["A b", "-"]
+    assert decode_value(example.output) == "a-b"
+
+
+def test_test_assert_may_call_through_the_module_and_put_the_value_first() -> None:
+    test = "def test_slug():\n    assert 'a-b' == text.slugify('A b')\n"
+    (example,) = parse_test_asserts(test, "slugify")
+    assert json.loads(example.input) == ["A b"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "assert slugify(name) == 'a'",  # a variable argument
+        "assert slugify('a') != 'b'",  # not an equality
+        "assert other('a') == 'a'",  # another function
+        "assert slugify('a')",  # no expected value
+    ],
+)
+def test_test_asserts_that_cannot_become_call_examples_are_skipped(statement: str) -> None:
+    assert parse_test_asserts(f"def test_it():\n    {statement}\n", "slugify") == ()
 
 
 def test_function_at_cursor_is_the_innermost_one() -> None:
