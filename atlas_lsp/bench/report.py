@@ -152,13 +152,19 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
     summaries = [(name, summarize(rows, {})) for name, rows in runs]
     base_name, base_rows = runs[0]
     base = {row["question_id"]: bool(row["passed"]) for row in base_rows}
-    lines = ["| run | problems | pass@1 | 95% CI | vs first: shared, only first, only this, p |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| run | problems | pass@1 | 95% CI | tokens/problem | s/problem | tokens out/s "
+        "| vs first: shared, only first, only this, p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for (name, rows), (_, summary) in zip(runs, summaries):
         other = {row["question_id"]: bool(row["passed"]) for row in rows}
         test = mcnemar_exact(base, other)
         lines.append(
             f"| {name} | {summary['problems']} | {summary['pass_at_1']:.1%} | {summary['ci95'][0]:.1%} .. "
-            f"{summary['ci95'][1]:.1%} | {test.shared}, {test.only_first}, {test.only_second}, p={test.p_value:.3f} |"
+            f"{summary['ci95'][1]:.1%} | {summary['tokens_per_problem']:.0f} | {summary['seconds_per_problem']:.1f} "
+            f"| {summary['tokens_out_per_second']:.1f} "
+            f"| {test.shared}, {test.only_first}, {test.only_second}, p={test.p_value:.3f} |"
         )
     out.mkdir(parents=True, exist_ok=True)
     plot_runs(summaries, out / "comparison.png")

@@ -67,7 +67,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 async def _bench(args: argparse.Namespace) -> int:
-    from atlas_lsp.bench.problems import load_evalplus, load_livecodebench, select_problems
+    from atlas_lsp.bench.problems import (
+        HUB_PREFIX,
+        load_evalplus,
+        load_livecodebench,
+        load_livecodebench_hub,
+        select_problems,
+    )
     from atlas_lsp.bench.report import read_results, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
@@ -84,9 +90,15 @@ async def _bench(args: argparse.Namespace) -> int:
     test_seconds = args.timeout or 6.0
     # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
     judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    ids = None
+    if args.ids:
+        ids = {line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()}
     try:
-        if "mbpp" in dataset.name.lower() or "humaneval" in dataset.name.lower():
-            loaded = await load_evalplus(dataset, judge)
+        if args.bench.startswith(HUB_PREFIX):
+            loaded = load_livecodebench_hub(args.bench.removeprefix(HUB_PREFIX))
+        elif "mbpp" in dataset.name.lower() or "humaneval" in dataset.name.lower():
+            # Computing expected outputs costs a sandbox run per problem: only for the chosen ones.
+            loaded = await load_evalplus(dataset, judge, ids, args.limit)
         else:
             loaded = load_livecodebench(dataset)
     except DatasetError as error:
@@ -94,9 +106,6 @@ async def _bench(args: argparse.Namespace) -> int:
         return 2
     for row_error in loaded.row_errors:
         print(f"skipped {dataset} {row_error}", file=sys.stderr)
-    ids = None
-    if args.ids:
-        ids = {line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()}
     problems = select_problems(loaded.problems, ids, args.since, args.until, args.limit)
     if not problems:
         print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
