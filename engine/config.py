@@ -50,6 +50,8 @@ class PipelineConfig:
     selection: bool = True
     repair: bool = True
     repair_rounds: int = 2
+    repair_targets: int = 1
+    """Failing candidates repaired per round, most promising first (each costs two long completions)."""
     seed: int = 0
 
     @classmethod

@@ -177,7 +177,7 @@ class Pipeline:
                 if candidates[index].code not in seen and not executions[index].passes_examples:
                     seen.add(candidates[index].code)
                     targets.append(index)
-            for index in targets[:2]:
+            for index in targets[: self._config.repair_targets]:
                 failure = executions[index].first_failure(task)
                 proposals = await propose_repairs(
                     calls, task, candidates[index].code, failure, REPAIR_SAMPLES, round_index, self._config.seed,
