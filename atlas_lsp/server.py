@@ -12,6 +12,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from atlas_lsp import __version__
+from atlas_lsp.context import WorkspaceCode
 from atlas_lsp.features.diagnostics import Findings
 from atlas_lsp.features.engine_session import EngineSession
 from atlas_lsp.jobs import JobRegistry
@@ -28,14 +29,15 @@ class AtlasServer(LanguageServer):
         self.engine = EngineSession()
         self.jobs = JobRegistry()
         self.findings = Findings()
+        self.workspace_code = WorkspaceCode()
 
 
 def create_server() -> AtlasServer:
     # Imported here: the feature modules import AtlasServer, whose type pygls reads from command
     # handlers' annotations at run time.
-    from atlas_lsp.features import code_actions, commands, configuration, lifecycle
+    from atlas_lsp.features import code_actions, commands, configuration, lifecycle, workspace_code
 
     server = AtlasServer()
-    for feature in (configuration, code_actions, commands, lifecycle):
+    for feature in (configuration, code_actions, commands, lifecycle, workspace_code):
         feature.register(server)
     return server

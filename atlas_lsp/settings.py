@@ -32,14 +32,17 @@ class Settings:
     """Rank candidates with the Geometric Lens energy where the engine supports it."""
     trace_dir: str | None = None
     """Folder where every prompt and completion is written, one JSON-lines file per task."""
+    workspace_context: bool = True
+    """Put the workspace code a function uses (helpers, its tests, its callers) into the prompt."""
+    context_tokens: int = 1500
+    """Most prompt tokens the workspace context may take."""
+    context_exclude: tuple[str, ...] = ()
+    """Glob patterns (gitignore style) of workspace paths never indexed, on top of .gitignore."""
 
     def engine_config(self) -> EngineConfig:
-        pipeline_options: dict[str, Any] = {"candidates": self.candidates, "max_tokens": self.max_tokens}
-        if "lens" in {field.name for field in fields(PipelineConfig)}:
-            pipeline_options["lens"] = self.lens
         return EngineConfig(
             runtime=RuntimeConfig(model=self.model),
-            pipeline=PipelineConfig(**pipeline_options),
+            pipeline=PipelineConfig(candidates=self.candidates, max_tokens=self.max_tokens, lens=self.lens),
             sandbox=SandboxConfig(test_seconds=self.test_seconds),
             trace_dir=self.trace_dir,
         )
@@ -103,6 +106,12 @@ def _switch(value: object) -> bool:
     return value
 
 
+def _globs(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError("expected a list of glob patterns")
+    return tuple(item.strip() for item in value)
+
+
 def _folder(value: object) -> str | None:
     if value == "":
         return None
@@ -117,6 +126,9 @@ RULES = {
     "testSeconds": _Rule("test_seconds", _seconds(600.0)),
     "lens": _Rule("lens", _switch),
     "traceDir": _Rule("trace_dir", _folder),
+    "workspaceContext": _Rule("workspace_context", _switch),
+    "contextTokens": _Rule("context_tokens", _whole_number(0, 32768)),
+    "contextExclude": _Rule("context_exclude", _globs),
 }
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import anyio
 
+from atlas_lsp.context import FunctionContext, WorkspaceCode
 from atlas_lsp.features.actions import Action, Edit, Verdict, describe_case, run_action
 from atlas_lsp.features.rewrite import UnusableAnswer
 from atlas_lsp.features.targets import Target, target_named
-from atlas_lsp.functions import MODULE_TARGET, ModuleSource, parse_module
+from atlas_lsp.functions import MODULE_TARGET, FunctionSite, ModuleSource, parse_module
 from atlas_lsp.settings import Settings
 from atlas_lsp.terminal import ProgressBar
 from engine.models import ModelError
@@ -28,6 +29,8 @@ from engine.task import Event
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--solve, --verify, --repair")
     group.add_argument("--write", action="store_true", help="apply the edit to the file instead of printing it")
+    group.add_argument("--no-context", action="store_true",
+                       help="leave out the workspace code around the function (helpers, tests, callers)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{action.value} does not apply to {target.qualified_name}: {_why_not(action)}")
 
     defaults = Settings()
-    settings = Settings(model=args.model or defaults.model, test_seconds=args.timeout or defaults.test_seconds)
+    settings = Settings(
+        model=args.model or defaults.model,
+        test_seconds=args.timeout or defaults.test_seconds,
+        workspace_context=not args.no_context,
+    )
     bar = ProgressBar(f"{action.value} {target.qualified_name}")
     try:
-        outcome = anyio.run(_run, action, settings, module, target, str(path), bar)
+        outcome = anyio.run(_run, action, settings, module, target, path, bar)
     except ModelError as error:
         return _fail(f"{error.problem}\nFix: {error.fix}")
     except UnusableAnswer as error:
@@ -67,16 +74,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(
-    action: Action, settings: Settings, module: ModuleSource, target: Target, path: str, bar: ProgressBar
+    action: Action,
+    settings: Settings,
+    module: ModuleSource,
+    target: Target,
+    path: Path,
+    bar: ProgressBar,
 ) -> Edit | Verdict:
     from engine.service import Engine
+
+    workspace = FunctionContext()
+    if isinstance(target, FunctionSite):
+        code = WorkspaceCode()
+        workspace = await code.context_for(path, target, settings)
+        code.save_all()
 
     def show(event: Event) -> None:
         bar.update(event.done, event.total, event.stage)
 
     engine = await Engine.open(settings.engine_config())
     try:
-        return await run_action(engine, action, module, target, path, on_event=show)
+        return await run_action(engine, action, module, target, str(path), on_event=show, workspace=workspace)
     finally:
         await engine.aclose()
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from atlas_lsp.context import FunctionContext
 from atlas_lsp.features.rewrite import Rewrite, rewrite
 from atlas_lsp.features.targets import Target, build_task, program_of, runs_in_sandbox
 from atlas_lsp.functions import FunctionSite, ModuleSource
@@ -65,9 +66,10 @@ async def run_action(
     path: str,
     known_failures: Sequence[Example] = (),
     on_event: Callable[[Event], None] | None = None,
+    workspace: FunctionContext = FunctionContext(),
 ) -> Edit | Verdict:
     """Raises `UnusableAnswer` when the engine's answer cannot be put into the file."""
-    task = build_task(module, target, path)
+    task = build_task(module, target, path, workspace)
     if action is Action.VERIFY:
         return Verdict(await engine.verify(task, program_of(module, target), on_event))
     if action is Action.SOLVE:

@@ -11,16 +11,18 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsprotocol import types
 
+from atlas_lsp.context import FunctionContext
 from atlas_lsp.features.actions import Action, Edit, Verdict, run_action
 from atlas_lsp.features.diagnostics import finding_of, summary_of
 from atlas_lsp.features.messages import log, tell
 from atlas_lsp.features.progress import JobProgress, job_progress
 from atlas_lsp.features.rewrite import Replacement, UnusableAnswer
 from atlas_lsp.features.targets import Target, target_named
-from atlas_lsp.functions import ModuleSource, parse_module, split_lines
+from atlas_lsp.functions import FunctionSite, ModuleSource, parse_module, split_lines
 from atlas_lsp.jobs import AlreadyRunning, JobKey
 from atlas_lsp.server import AtlasServer
 from engine.models import ModelError
@@ -81,6 +83,9 @@ async def _job(
     title = f"{action.title} {target.qualified_name}"
     async with job_progress(server, title) as progress:
         try:
+            workspace = FunctionContext()
+            if isinstance(target, FunctionSite):
+                workspace = await server.workspace_code.context_for(Path(snapshot.path), target, server.settings)
             async with server.engine.lease(server.settings.engine_config(), progress.on_model_bytes) as engine:
                 outcome = await run_action(
                     engine,
@@ -90,6 +95,7 @@ async def _job(
                     snapshot.path,
                     server.findings.failures(key.uri, key.target),
                     progress.on_event,
+                    workspace,
                 )
         except ModelError as error:
             progress.final_message = "The model cannot be used"

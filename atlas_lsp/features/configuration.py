@@ -24,14 +24,10 @@ def register(server: AtlasServer) -> None:
         ls.initialization_options = params.initialization_options
         _apply(ls)
 
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: AtlasServer, params: types.InitializedParams) -> None:
-        await _pull_workspace_settings(ls)
-
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def configuration_changed(ls: AtlasServer, params: types.DidChangeConfigurationParams) -> None:
         if _can_ask(ls):
-            await _pull_workspace_settings(ls)
+            await pull_workspace_settings(ls)
         elif isinstance(params.settings, Mapping) and SECTION in params.settings:
             ls.workspace_settings = params.settings[SECTION]
             _apply(ls)
@@ -42,7 +38,7 @@ def _can_ask(server: AtlasServer) -> bool:
     return bool(workspace and workspace.configuration)
 
 
-async def _pull_workspace_settings(server: AtlasServer) -> None:
+async def pull_workspace_settings(server: AtlasServer) -> None:
     if not _can_ask(server):
         return
     try:

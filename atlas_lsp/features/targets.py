@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from atlas_lsp.context import FunctionContext
 from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource
 from engine.task import Example, Task
 
@@ -30,7 +31,8 @@ def runs_in_sandbox(target: Target) -> bool:
     return isinstance(target, ModuleProblem) or not target.is_method
 
 
-def build_task(module: ModuleSource, target: Target, path: str) -> Task:
+def build_task(module: ModuleSource, target: Target, path: str, workspace: FunctionContext = FunctionContext()) -> Task:
+    """The task for `target`; `workspace` adds the code around it, its tests' asserts and its project."""
     task_id = f"{Path(path).stem}::{target.qualified_name}"
     if isinstance(target, ModuleProblem):
         return Task(
@@ -40,14 +42,16 @@ def build_task(module: ModuleSource, target: Target, path: str) -> Task:
             examples=tuple(Example(given, expected) for given, expected in target.samples),
         )
     imports = "\n".join(module.imports)
+    calls = {example.input: example for example in (*target.doctests, *workspace.test_examples)}
     return Task(
         task_id=task_id,
         kind="call",
         statement=f"{imports}\n\n{target.starter_code}" if imports else target.starter_code,
         starter_code=target.starter_code,
         entry_point=target.name,
-        examples=tuple(Example(doctest.input, doctest.output) for doctest in target.doctests),
-        context="\n".join(module.helpers_of(target)),
+        examples=tuple(Example(call.input, call.output) for call in calls.values()),
+        context=workspace.text or "\n".join(module.helpers_of(target)),
+        project_root=workspace.project_root,
     )
 
 

@@ -28,6 +28,7 @@ class AtlasTestClient(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+        self.registrations: list[types.Registration] = []
 
     async def open_document(self, path: Path, text: str | None = None) -> str:
         uri = path.as_uri()
@@ -83,6 +84,10 @@ def make_client() -> AtlasTestClient:
     def apply_edit(client: AtlasTestClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         client.applied_edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(client: AtlasTestClient, params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
 
     return client
 

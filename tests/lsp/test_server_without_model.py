@@ -126,3 +126,9 @@ def _connect(port: int, timeout: float = 30.0) -> socket.socket:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+async def test_server_asks_the_editor_to_report_python_files_changed_outside_it(client: AtlasTestClient) -> None:
+    registration = await until(lambda: next(iter(client.registrations), None))
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert registration.register_options == {"watchers": [{"globPattern": "**/*.py"}]}

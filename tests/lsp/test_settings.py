@@ -13,10 +13,20 @@ def test_no_sources_give_the_defaults() -> None:
 
 def test_every_setting_is_read_from_its_camel_case_key() -> None:
     settings, problems = merge_settings(
-        {"model": "small", "candidates": 2, "maxTokens": 256, "testSeconds": 2.5, "lens": False, "traceDir": "/tmp/t"}
+        {
+            "model": "small",
+            "candidates": 2,
+            "maxTokens": 256,
+            "testSeconds": 2.5,
+            "lens": False,
+            "traceDir": "/tmp/t",
+            "workspaceContext": False,
+            "contextTokens": 600,
+            "contextExclude": ["vendor/**"],
+        }
     )
     assert problems == []
-    assert settings == Settings("small", 2, 256, 2.5, False, "/tmp/t")
+    assert settings == Settings("small", 2, 256, 2.5, False, "/tmp/t", False, 600, ("vendor/**",))
 
 
 def test_later_source_overrides_earlier_key_by_key() -> None:
@@ -43,6 +53,10 @@ def test_null_means_unset() -> None:
         ("lens", "yes"),
         ("model", ""),
         ("model", 7),
+        ("workspaceContext", 1),
+        ("contextTokens", -5),
+        ("contextExclude", "vendor"),
+        ("contextExclude", ["ok", 3]),
     ],
 )
 def test_invalid_value_is_named_and_the_default_kept(key: str, value: object) -> None:
