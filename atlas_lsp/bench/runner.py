@@ -34,6 +34,8 @@ class BenchProblem:
     contest_date: str
     hidden_tests: tuple[TestCase, ...]
     judge: JudgeKind
+    title: str = ""
+    """The dataset's title (a slug for LeetCode problems, which joins the same problem across datasets)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox)
             "examples_passed": answer.evidence.examples_passed,
             "examples_total": answer.evidence.examples_total,
             "cluster_size": answer.evidence.cluster_size,
+            "energy": answer.evidence.energy,
             "repaired": answer.evidence.repaired,
         },
         "stages": {name: usage.__dict__ for name, usage in answer.usage.items()},

@@ -21,23 +21,18 @@ import anyio
 from atlas_lsp.terminal import ProgressBar
 
 JUDGE_UID_OFFSET = 100
-PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "repair")
+PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "repair", "lens")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--bench")
     group.add_argument("--mode", choices=("single", "pipeline"), default="pipeline", help="one greedy answer, or the full pipeline")
-    group.add_argument("--ids", metavar="FILE", help="only the question ids listed in FILE (one per line)")
     group.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and skip the problems in it")
-    group.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     group.add_argument("--since", metavar="DATE", help="only problems with contest_date >= DATE (YYYY-MM-DD)")
     group.add_argument("--until", metavar="DATE", help="only problems with contest_date <= DATE")
-    group.add_argument("--candidates", type=int, help="candidates per problem in pipeline mode")
-    group.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
     group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
                        choices=(*PIPELINE_STAGES, "batching"),
                        help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations")
-    group.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     group.add_argument("--label", help="name of this run in reports")
     group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
 
@@ -67,13 +62,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 async def _bench(args: argparse.Namespace) -> int:
-    from atlas_lsp.bench.problems import (
-        HUB_PREFIX,
-        load_evalplus,
-        load_livecodebench,
-        load_livecodebench_hub,
-        select_problems,
-    )
+    from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from atlas_lsp.bench.report import read_results, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
@@ -90,17 +79,9 @@ async def _bench(args: argparse.Namespace) -> int:
     test_seconds = args.timeout or 6.0
     # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
     judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
-    ids = None
-    if args.ids:
-        ids = {line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()}
+    ids = read_names(Path(args.ids)) if args.ids else None
     try:
-        if args.bench.startswith(HUB_PREFIX):
-            loaded = load_livecodebench_hub(args.bench.removeprefix(HUB_PREFIX))
-        elif "mbpp" in dataset.name.lower() or "humaneval" in dataset.name.lower():
-            # Computing expected outputs costs a sandbox run per problem: only for the chosen ones.
-            loaded = await load_evalplus(dataset, judge, ids, args.limit)
-        else:
-            loaded = load_livecodebench(dataset)
+        loaded = await load_bench(args.bench, judge, ids, args.limit)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -133,6 +114,7 @@ async def _bench(args: argparse.Namespace) -> int:
     except (ModelError, RuntimeFailure) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    print(engine.lens_status, file=sys.stderr)
 
     meta: dict[str, Any] = {
         "dataset": str(dataset),
@@ -141,6 +123,7 @@ async def _bench(args: argparse.Namespace) -> int:
         "model": engine.model_id,
         "label": args.label or out.name,
         "pipeline": pipeline.__dict__,
+        "lens": engine.lens_status,
         "max_sequences": embedded.max_sequences,
         "command": "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -2,8 +2,9 @@
 
 Candidates that fail a public example are dropped (when any passes them all). The rest are
 clustered by identical behaviour on the generated inputs (AlphaCode); a cluster's score counts its
-members and, CodeT-style, how many of the model's predicted outputs it reproduces. A Lens energy,
-when given, breaks ties between equally supported clusters.
+members and, CodeT-style, how many of the model's predicted outputs it reproduces. Lens energies,
+when given, rank clusters that this evidence supports equally: the cluster holding the
+lowest-energy member wins.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ class Behaviour:
     outputs: tuple[str | None, ...]
     """Output on each generated input; None where the candidate crashed or timed out there."""
     predictions_matched: int = 0
-    energy: float | None = None
 
     @property
     def passes_examples(self) -> bool:
@@ -37,23 +37,35 @@ class Choice:
     confidence: float
 
 
-def choose(behaviours: Sequence[Behaviour], prefer: int = 0) -> Choice:
-    """Pick a candidate index; `prefer` (e.g. the greedy answer) wins ties inside the best cluster."""
+def viable_indices(behaviours: Sequence[Behaviour]) -> list[int]:
+    """The candidates selection considers: those passing the most public examples."""
     best_on_examples = max(b.examples_passed for b in behaviours)
-    viable = [i for i, b in enumerate(behaviours) if b.examples_passed == best_on_examples]
+    return [i for i, b in enumerate(behaviours) if b.examples_passed == best_on_examples]
+
+
+def choose(
+    behaviours: Sequence[Behaviour], prefer: int = 0, energies: Sequence[float | None] | None = None
+) -> Choice:
+    """Pick a candidate index; `prefer` (e.g. the greedy answer) wins ties inside the best cluster.
+
+    `energies` (one per candidate, None where unscored; lower is more likely correct) come from the Lens.
+    """
+    viable = viable_indices(behaviours)
     clusters: dict[tuple[str | None, ...], list[int]] = {}
     for index in viable:
         clusters.setdefault(behaviours[index].outputs, []).append(index)
 
-    def cluster_score(members: list[int]) -> tuple[float, float, int]:
+    def energy(index: int) -> float:
+        value = energies[index] if energies else None
+        return 0.0 if value is None else value
+
+    def cluster_score(members: list[int]) -> tuple[float, float, bool]:
         agreement = max(behaviours[i].predictions_matched for i in members)
         crashes = sum(output is None for output in behaviours[members[0]].outputs)
-        energies = [behaviours[i].energy for i in members if behaviours[i].energy is not None]
-        energy = min(energies) if energies else 0.0
-        return (len(members) * (1 + agreement) - crashes, -energy, prefer in members)
+        return (len(members) * (1 + agreement) - crashes, -min(energy(i) for i in members), prefer in members)
 
     best = max(clusters.values(), key=cluster_score)
-    chosen = prefer if prefer in best else min(best, key=lambda i: (behaviours[i].energy or 0.0, i))
+    chosen = prefer if prefer in best else min(best, key=lambda i: (energy(i), i))
     top = behaviours[chosen]
     examples_factor = top.examples_passed / top.examples_total if top.examples_total else 0.5
     confidence = examples_factor * len(best) / len(behaviours)

@@ -36,3 +36,14 @@ def test_confidence_grows_with_cluster_share() -> None:
     split = choose([behaviour(2, ("x",)), behaviour(2, ("y",))])
     agreed = choose([behaviour(2, ("x",)), behaviour(2, ("x",))])
     assert agreed.confidence > split.confidence
+
+
+def test_energies_prefer_the_low_energy_cluster_when_cluster_sizes_tie() -> None:
+    behaviours = [behaviour(2, ("x",)), behaviour(2, ("y",)), behaviour(2, ("z",))]
+    assert choose(behaviours, prefer=0).index == 0
+    assert choose(behaviours, prefer=0, energies=[0.5, 0.2, -0.3]).index == 2
+
+
+def test_energies_do_not_outvote_a_larger_cluster() -> None:
+    behaviours = [behaviour(2, ("x",)), behaviour(2, ("x",)), behaviour(2, ("y",))]
+    assert choose(behaviours, energies=[1.0, 1.0, -5.0]).index == 0

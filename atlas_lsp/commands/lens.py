@@ -1,0 +1,256 @@
+"""`atlas-lsp --lens-collect / --lens-train / --lens-eval`: data, training and honest measurement of C(x).
+
+  --lens-collect DATASET --model M --out DIR [--candidates K] [--exclude-ids FILE]
+      records of every candidate of every problem, labelled by the judge (resumable: DIR/records.jsonl)
+  --lens-train DIR [DIR ...] [--out WEIGHTS_DIR]
+      train on those records; weights go to lens/weights/ unless --out says otherwise
+  --lens-eval DATASET|DIR --out DIR [--lens-weights WEIGHTS_DIR]
+      DIR/lens_report.json on problems the weights were not trained on (a dataset is collected first)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from atlas_lsp.terminal import ProgressBar
+
+if TYPE_CHECKING:
+    from atlas_lsp.bench.runner import BenchProblem
+    from lens.evaluate import MethodScore
+    from lens.records import LensRecord
+    from lens.scoring import Lens
+
+DEFAULT_CANDIDATES = 8
+# Uid ranges of their own, apart from a bench (+0 engine, +100 judge) that may run at the same time:
+# workers sharing a uid share its process limit.
+ENGINE_UID_OFFSET = 200
+JUDGE_UID_OFFSET = 300
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("--lens-collect, --lens-train, --lens-eval")
+    group.add_argument(
+        "--exclude-ids",
+        metavar="FILE",
+        help="never collect these problems: ids or titles one per line, or a dataset .jsonl (e.g. the evaluation set)",
+    )
+    group.add_argument("--lens-weights", metavar="DIR", help="folder of the weights --lens-eval measures (default: lens/weights)")
+
+
+def run_collect(args: argparse.Namespace) -> int:
+    if not args.out:
+        print("error: --lens-collect needs --out DIR (where records.jsonl is written)", file=sys.stderr)
+        return 2
+    return _run(_collect_command, args)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from lens.records import read_records
+    from lens.train import train_lens
+    from lens.weights import WEIGHTS_DIR, save_lens
+
+    folders = [Path(folder) for folder in args.lens_train]
+    records = read_records(folders)
+    try:
+        lens = train_lens(records)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    path = save_lens(lens, Path(args.out) if args.out else WEIGHTS_DIR)
+    meta = lens.metadata
+    print(json.dumps({"weights": str(path), "model": meta.model, "training_records": meta.training_records,
+                      "judges": meta.judges, "validation": meta.validation}))
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if not args.out:
+        print("error: --lens-eval needs --out DIR (where lens_report.json is written)", file=sys.stderr)
+        return 2
+    return _run(_eval_command, args)
+
+
+def _run(command: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
+    try:
+        return anyio.run(command, args)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished problems are in {args.out}/records.jsonl (run again to continue)", file=sys.stderr)
+        return 130
+
+
+async def _collect_command(args: argparse.Namespace) -> int:
+    return await _collect(args, args.lens_collect, excluded=set())
+
+
+async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -> int:
+    from atlas_lsp.bench.collect import CollectSettings, collect, pending_problems
+    from atlas_lsp.bench.problems import load_bench, read_names, select_problems
+    from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+    from engine.models import ModelError, packaged_sha256
+    from engine.runtime.base import RuntimeFailure
+    from engine.service import Engine
+    from sandbox.dataset import DatasetError
+    from sandbox.executor import Sandbox
+    from sandbox.isolation import FIRST_SANDBOX_UID
+    from sandbox.limits import Limits
+
+    model = args.model or "default"
+    model_sha256 = packaged_sha256(model)
+    if model_sha256 is None:
+        print("error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
+              file=sys.stderr)
+        return 2
+    test_seconds = args.timeout or 6.0
+    judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    ids = read_names(Path(args.ids)) if args.ids else None
+    excluded = excluded | (read_names(Path(args.exclude_ids)) if args.exclude_ids else set())
+    try:
+        loaded = await load_bench(dataset, judge, ids, args.limit)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    allowed = [p for p in loaded.problems if not ({p.task.task_id, p.title} & excluded)]
+    problems = select_problems(allowed, ids, None, None, args.limit)
+    if not problems:
+        print("error: no problem selected (check --ids, --exclude-ids, --limit)", file=sys.stderr)
+        return 2
+    pipeline = PipelineConfig(
+        candidates=args.candidates or DEFAULT_CANDIDATES, router=False, lens=False, seed=args.seed,
+        max_tokens=args.max_tokens,
+    )
+    settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
+    pending = pending_problems(problems, settings)
+    print(f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
+          f"{len(loaded.problems) - len(allowed)} excluded)", file=sys.stderr)
+    if not pending:
+        return 0
+
+    config = EngineConfig(
+        runtime=RuntimeConfig(model=model),
+        pipeline=pipeline,
+        sandbox=SandboxConfig(test_seconds=test_seconds, uid_offset=ENGINE_UID_OFFSET),
+        trace_dir=args.trace,
+    )
+    model_bar = ProgressBar(f"preparing model {config.runtime.model}")
+    try:
+        engine = await Engine.open(config, lambda done, total: model_bar.update(done, total))
+    except (ModelError, RuntimeFailure) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    bar = ProgressBar(f"lens records on {Path(dataset).name}")
+    counts = {"problems": 0, "records": 0, "passing": 0, "mixed": 0}
+
+    def on_done(problem: BenchProblem, records: list[LensRecord]) -> None:
+        passing = sum(r.label for r in records)
+        counts["problems"] += 1
+        counts["records"] += len(records)
+        counts["passing"] += passing
+        counts["mixed"] += 0 < passing < len(records)
+        bar.update(counts["problems"], len(pending), f"{problem.task.task_id}: {passing}/{len(records)} pass")
+
+    try:
+        await collect(pending, engine, judge, settings, on_done)
+    finally:
+        await engine.aclose()
+        print(json.dumps({"new": counts, "judge": loaded.judge}))
+    return 0
+
+
+async def _eval_command(args: argparse.Namespace) -> int:
+    from engine.models import PACKAGED_MODELS
+    from lens.records import read_records
+    from lens.weights import WEIGHTS_DIR, LensMismatch, load_lens
+
+    folder = Path(args.lens_weights) if args.lens_weights else WEIGHTS_DIR
+    source = Path(args.lens_eval)
+    if source.is_dir():
+        records = read_records([source])
+        if not records:
+            print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
+            return 2
+        model, sha256, dim = records[0].model, records[0].model_sha256, int(records[0].embedding.shape[0])
+    else:
+        model = args.model or "default"
+        if model not in PACKAGED_MODELS:
+            print("error: --lens-eval DATASET needs a packaged model (small, default)", file=sys.stderr)
+            return 2
+        sha256, dim = PACKAGED_MODELS[model].sha256, PACKAGED_MODELS[model].hidden_size
+    try:
+        lens = load_lens(model, sha256, dim, folder)
+    except LensMismatch as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if lens is None:
+        print(f"error: no Lens weights for model {model!r} in {folder} (train them with --lens-train)", file=sys.stderr)
+        return 2
+    trained = set(lens.metadata.training_problems)
+    if not source.is_dir():
+        # Problems the weights were fitted on are not collected at all: they could only be excluded later.
+        status = await _collect(args, args.lens_eval, excluded=trained)
+        if status:
+            return status
+        records = read_records([Path(args.out)])
+    foreign = {r.model_sha256 for r in records} - {lens.metadata.model_sha256}
+    if foreign:
+        print(f"error: records from model sha256 {', '.join(sorted(foreign))}, but the weights in {folder} were "
+              f"trained for {lens.metadata.model_sha256}", file=sys.stderr)
+        return 2
+    report = _report(records, lens, trained, folder)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lens_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({key: report[key] for key in ("records", "mixed_problems", "auc")} | {
+        name: score["accuracy"] for name, score in report["selection"].items()
+    }))
+    print(f"wrote {out}/lens_report.json")
+    return 0
+
+
+def _report(records: Sequence[LensRecord], lens: Lens, trained: set[str], folder: Path) -> dict[str, Any]:
+    import numpy as np
+
+    from atlas_lsp.bench.stats import wilson_interval
+    from lens.evaluate import evaluate
+
+    held_out = [r for r in records if not (r.names() & trained)]
+    energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
+    result = evaluate(held_out, energies)
+
+    def score(method: MethodScore, with_interval: bool = True) -> dict[str, Any]:
+        entry: dict[str, Any] = {"correct": method.correct, "problems": method.problems, "accuracy": method.accuracy}
+        if with_interval:
+            interval = wilson_interval(int(method.correct), method.problems)
+            entry["ci95"] = [round(interval.low, 4), round(interval.high, 4)]
+        return entry
+
+    return {
+        "weights": str(folder),
+        "model": lens.metadata.model,
+        "trained": lens.metadata.trained,
+        "records_skipped_as_trained_on": len(records) - len(held_out),
+        "records": result.records,
+        "problems": result.problems,
+        "mixed_problems": result.mixed_problems,
+        "judges": dict(Counter(record.judge for record in held_out)),
+        "auc": result.auc,
+        "pairwise_accuracy": result.pairwise_accuracy,
+        "selection": {
+            "lens": score(result.lens),
+            # An expected count (mean share of passing candidates): no interval of the Wilson kind.
+            "random": score(result.random, with_interval=False),
+            "self_tests": score(result.self_tests),
+            "self_tests_with_lens": score(result.self_tests_with_lens),
+        },
+        "note": (
+            "top-1 accuracies count mixed problems only (>= 1 passing and >= 1 failing candidate). "
+            "public-only labels come from the public examples the engine also sees: weak evidence."
+        ),
+    }

@@ -1,0 +1,52 @@
+"""`--lens-train` and `--lens-eval` on a records folder, through the commands' entry points."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from atlas_lsp.commands.lens import run_eval, run_train
+from lens.records import LensRecord, append_records
+from lens.weights import load_lens
+from lens_fakes import separable_records
+
+
+def evaluate(records: Path, weights: Path, out: Path) -> int:
+    return run_eval(Namespace(lens_eval=str(records), lens_weights=str(weights), out=str(out), model=None))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[LensRecord], Path, Path]:
+    """Records in a folder, and weights trained on them by `--lens-train` (once for this module)."""
+    folder = tmp_path_factory.mktemp("lens")
+    records = separable_records(problems=30)
+    append_records(folder / "records", records)
+    assert run_train(Namespace(lens_train=[str(folder / "records")], out=str(folder / "weights"))) == 0
+    return records, folder / "records", folder / "weights"
+
+
+def test_eval_reports_only_problems_the_weights_were_not_trained_on(trained, tmp_path: Path) -> None:
+    records, records_dir, weights_dir = trained
+    assert evaluate(records_dir, weights_dir, tmp_path) == 0
+    lens = load_lens("small", "a" * 64, 8, weights_dir)
+    assert lens is not None
+    report = json.loads((tmp_path / "lens_report.json").read_text())
+    held_out = {r.problem_id for r in records} - set(lens.metadata.training_problems)
+    assert report["problems"] == len(held_out) == len(lens.metadata.validation_problems)
+    assert report["records_skipped_as_trained_on"] == lens.metadata.training_records
+    lens_top1 = report["selection"]["lens"]
+    assert lens_top1["problems"] == report["mixed_problems"] and len(lens_top1["ci95"]) == 2
+    assert set(report["selection"]) == {"lens", "random", "self_tests", "self_tests_with_lens"}
+
+
+def test_eval_refuses_records_of_another_model_than_the_weights(trained, tmp_path: Path) -> None:
+    _, records_dir, weights_dir = trained
+    other_weights = tmp_path / "weights"
+    shutil.copytree(weights_dir, other_weights)
+    metadata = other_weights / "small.json"
+    metadata.write_text(metadata.read_text().replace("a" * 64, "b" * 64))
+    assert evaluate(records_dir, other_weights, tmp_path / "eval") == 2
