@@ -20,11 +20,12 @@ from engine.config import PipelineConfig
 from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.repair import propose_repairs
-from engine.stages.select import Behaviour, choose, viable_indices
+from engine.stages.read import read_candidates
+from engine.stages.select import choose, viable_indices
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
-from lens.features import CandidateReading, read_candidates
+from lens.features import Behaviour, CandidateReading
 from sandbox.worker import encode_value
 
 if TYPE_CHECKING:

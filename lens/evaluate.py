@@ -6,13 +6,16 @@ others every selection rule scores the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.stages.select import choose
+from lens.features import Behaviour
 from lens.records import LensRecord
+
+Selection = Callable[[Sequence[Behaviour], int, Sequence[float] | None], int]
+"""A selection rule: (behaviours, the index preferred on a tie, energies or None) -> the index chosen."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,11 @@ class LensEvaluation:
     lens: MethodScore
     """The lowest-energy candidate."""
     random: MethodScore
-    self_tests: MethodScore
-    """The engine's rule without the Lens: public examples, then the best-supported behaviour cluster."""
-    self_tests_with_lens: MethodScore
-    """The engine's rule with Lens energies ranking equally supported clusters."""
+    self_tests: MethodScore | None
+    """The selection rule without the Lens (the engine's: public examples, then the best-supported
+    behaviour cluster); None when no rule was given."""
+    self_tests_with_lens: MethodScore | None
+    """The selection rule with Lens energies ranking equally supported clusters."""
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
@@ -70,8 +74,11 @@ def _midranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def evaluate(records: Sequence[LensRecord], energies: Sequence[float]) -> LensEvaluation:
-    """Score `energies` (one per record, lower = more likely correct) against the records' labels."""
+def evaluate(
+    records: Sequence[LensRecord], energies: Sequence[float], selection: Selection | None = None
+) -> LensEvaluation:
+    """Score `energies` (one per record, lower = more likely correct) against the records' labels,
+    and against `selection` with and without them."""
     by_problem: dict[tuple[str, str], list[int]] = {}
     for index, record in enumerate(records):
         by_problem.setdefault(record.problem, []).append(index)
@@ -85,8 +92,9 @@ def evaluate(records: Sequence[LensRecord], energies: Sequence[float]) -> LensEv
         greedy = next((k for k, i in enumerate(members) if records[i].origin == "greedy"), 0)
         lens += labels[int(np.argmin(member_energies))]
         random += sum(labels) / len(labels)
-        self_tests += labels[choose(behaviours, prefer=greedy).index]
-        self_tests_with_lens += labels[choose(behaviours, prefer=greedy, energies=member_energies).index]
+        if selection is not None:
+            self_tests += labels[selection(behaviours, greedy, None)]
+            self_tests_with_lens += labels[selection(behaviours, greedy, member_energies)]
         for good, energy_good in zip(labels, member_energies):
             for bad, energy_bad in zip(labels, member_energies):
                 if good and not bad:
@@ -101,6 +109,6 @@ def evaluate(records: Sequence[LensRecord], energies: Sequence[float]) -> LensEv
         pairwise_accuracy=ordered_pairs / pairs if pairs else None,
         lens=MethodScore(lens, count),
         random=MethodScore(random, count),
-        self_tests=MethodScore(self_tests, count),
-        self_tests_with_lens=MethodScore(self_tests_with_lens, count),
+        self_tests=MethodScore(self_tests, count) if selection else None,
+        self_tests_with_lens=MethodScore(self_tests_with_lens, count) if selection else None,
     )

@@ -12,17 +12,25 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 
-import anyio
 import numpy as np
-
-from engine.prompts import PromptSet
-from engine.runtime.base import Runtime
-from engine.stages.generate import statement_of
-from engine.stages.select import Behaviour
-from engine.task import Task
 
 NO_EXAMPLES = 0.5
 """examples_passed when a task shows no example: neither evidence for nor against."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the sandbox saw one candidate do."""
+
+    examples_passed: int
+    examples_total: int
+    outputs: tuple[str | None, ...]
+    """Output on each generated input; None where the candidate crashed or timed out there."""
+    predictions_matched: int = 0
+
+    @property
+    def passes_examples(self) -> bool:
+        return self.examples_passed == self.examples_total
 
 
 @dataclass(frozen=True)
@@ -88,28 +96,3 @@ class CandidateReading:
 def lens_input(embedding: np.ndarray, features: np.ndarray) -> np.ndarray:
     """The network's input: embedding, then features (standardized inside the network)."""
     return np.concatenate([embedding.astype(np.float32), features.astype(np.float32)])
-
-
-def reading_text(prompts: PromptSet, task: Task, code: str) -> str:
-    return prompts.render("lens.reading", statement=statement_of(task), code=code)
-
-
-async def read_candidates(
-    runtime: Runtime,
-    prompts: PromptSet,
-    task: Task,
-    codes: Sequence[str],
-    behaviours: Sequence[Behaviour],
-    indices: Sequence[int],
-) -> list[CandidateReading]:
-    """Embed the candidates at `indices`; features still compare each with every candidate."""
-    features = candidate_features(behaviours, codes)
-    embeddings: dict[int, np.ndarray] = {}
-
-    async def embed(index: int) -> None:
-        embeddings[index] = await runtime.embed(reading_text(prompts, task, codes[index]))
-
-    async with anyio.create_task_group() as group:
-        for index in indices:
-            group.start_soon(embed, index)
-    return [CandidateReading(index, embeddings[index], features[index]) for index in indices]

@@ -17,8 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.stages.select import Behaviour
-from lens.features import CandidateFeatures, lens_input
+from lens.features import Behaviour, CandidateFeatures, lens_input
 
 RECORDS_FILE = "records.jsonl"
 JudgeKind = Literal["full", "public-only", "use"]

@@ -146,7 +146,6 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
             "mixed_problems": report.mixed_problems,
             "auc": report.auc,
             "lens_top1": report.lens.accuracy,
-            "self_tests_top1": report.self_tests.accuracy,
         },
     )
     return Lens(net, metadata)

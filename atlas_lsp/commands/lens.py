@@ -25,6 +25,7 @@ from atlas_lsp.terminal import ProgressBar
 if TYPE_CHECKING:
     from atlas_lsp.bench.runner import BenchProblem
     from lens.evaluate import MethodScore
+    from lens.features import Behaviour
     from lens.records import LensRecord
     from lens.scoring import Lens
 
@@ -222,9 +223,10 @@ def _report(records: Sequence[LensRecord], lens: Lens, trained: set[str], folder
 
     held_out = [r for r in records if not (r.names() & trained)]
     energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
-    result = evaluate(held_out, energies)
+    result = evaluate(held_out, energies, engine_selection)
 
-    def score(method: MethodScore, with_interval: bool = True) -> dict[str, Any]:
+    def score(method: MethodScore | None, with_interval: bool = True) -> dict[str, Any]:
+        assert method is not None  # every method is scored when a selection rule is given
         entry: dict[str, Any] = {"correct": method.correct, "problems": method.problems, "accuracy": method.accuracy}
         if with_interval:
             interval = wilson_interval(int(method.correct), method.problems)
@@ -254,3 +256,10 @@ def _report(records: Sequence[LensRecord], lens: Lens, trained: set[str], folder
             "public-only labels come from the public examples the engine also sees: weak evidence."
         ),
     }
+
+
+def engine_selection(behaviours: Sequence[Behaviour], prefer: int, energies: Sequence[float] | None) -> int:
+    """The engine's selection rule, as the Lens evaluation compares with it."""
+    from engine.stages.select import choose
+
+    return choose(behaviours, prefer=prefer, energies=energies).index

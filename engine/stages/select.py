@@ -12,20 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Behaviour:
-    """What the sandbox saw one candidate do."""
-
-    examples_passed: int
-    examples_total: int
-    outputs: tuple[str | None, ...]
-    """Output on each generated input; None where the candidate crashed or timed out there."""
-    predictions_matched: int = 0
-
-    @property
-    def passes_examples(self) -> bool:
-        return self.examples_passed == self.examples_total
+from lens.features import Behaviour
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Selection among candidates: public examples first, then the largest agreeing cluster."""
 
-from engine.stages.select import Behaviour, choose
+from engine.stages.select import choose
+from lens.features import Behaviour
 
 
 def behaviour(passed: int, outputs: tuple, total: int = 2, matched: int = 0) -> Behaviour:

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.runtime.base import Generation, Message, SamplingParams
-from engine.stages.select import Behaviour
-from lens.features import CandidateFeatures
+from lens.features import Behaviour, CandidateFeatures
 from lens.records import LensRecord
 from sandbox.results import ProgramResult, TestResult, Verdict
 from sandbox.testcases import TestCase

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from atlas_lsp.commands.lens import engine_selection
 from lens.evaluate import evaluate, roc_auc
 
 
@@ -32,7 +33,7 @@ def test_top1_random_and_self_test_selection_on_a_tiny_example(make_record) -> N
     ]
     # The Lens ranks p1 right (0.1 on a passer) and p2 wrong (lowest energy on a failer).
     energies = [0.9, 0.1, 0.5, 0.8, 0.2, 0.3, 0.0, 0.0]
-    result = evaluate(records, energies)
+    result = evaluate(records, energies, engine_selection)
     assert (result.problems, result.mixed_problems, result.records) == (3, 2, 8)
     assert result.lens.correct == 1 and result.lens.problems == 2
     assert result.random.correct == pytest.approx(2 / 3 + 1 / 3)
@@ -48,6 +49,6 @@ def test_the_engine_rule_with_energies_takes_the_lens_side_only_between_equal_cl
         make_record("p", False, origin="greedy", outputs=("a",)),
         make_record("p", True, outputs=("b",)),
     ]
-    result = evaluate(records, [0.9, 0.1])
+    result = evaluate(records, [0.9, 0.1], engine_selection)
     assert result.self_tests.correct == 0  # the greedy answer wins a tie without energies
     assert result.self_tests_with_lens.correct == 1

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from engine.prompts import load_prompt_set
-from engine.stages.select import Behaviour
+from engine.stages.read import read_candidates
 from engine.task import Task
-from lens.features import FEATURE_NAMES, candidate_features, read_candidates
+from lens.features import FEATURE_NAMES, Behaviour, candidate_features
 
 
 def test_features_measure_each_candidate_against_all_candidates() -> None:

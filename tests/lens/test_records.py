@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.stages.select import Behaviour
+from lens.features import Behaviour
 from lens.records import RECORDS_FILE, LensRecord, append_records, compact_behaviour, read_records
 from lens.samples import append_sample
 
