@@ -66,7 +66,7 @@ def parse_stdin_inputs(reply: str) -> list[GeneratedTest]:
 
 def parse_assertions(reply: str, task: Task) -> list[GeneratedTest]:
     """Read `assert f(args) == value` lines; keep the calls whose arguments are literals that fit the signature."""
-    parameters = signature_parameters(task.starter_code, task.entry_point or "")
+    parameters = signature_parameters(task.starter_code, task.entry_point or "") or parameters_of_examples(task)
     if parameters is None:
         return []
     source = "\n".join(TEXT_BLOCK.findall(reply + "\n```")) or reply
@@ -127,6 +127,18 @@ def _call_arguments(call: ast.expr, entry_point: str, parameters: list[str]) -> 
     except (TypeError, ValueError):  # tuples become lists, but sets and bytes do not fit the encoding
         return None
     return values
+
+
+def parameters_of_examples(task: Task) -> list[str] | None:
+    """Placeholder names for positional parameters, when the statement shows calls but no signature
+    (MBPP prompts): as many as every public example passes; None when they disagree or there are none."""
+    if task.kind != "call":
+        return None
+    try:
+        arities = {len(json.loads(example.input)) for example in task.examples}
+    except (ValueError, TypeError):
+        return None
+    return [f"argument_{position}" for position in range(arities.pop())] if len(arities) == 1 else None
 
 
 def signature_parameters(starter_code: str, entry_point: str) -> list[str] | None:

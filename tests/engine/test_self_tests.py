@@ -1,7 +1,7 @@
 """Parsing and validating the tests the model writes."""
 
 from engine.stages.self_tests import parse_assertions, parse_stdin_inputs, signature_parameters
-from engine.task import Task
+from engine.task import Example, Task
 
 LEETCODE = Task(
     task_id="t",
@@ -38,6 +38,13 @@ def test_plain_functions_take_a_json_list_of_arguments() -> None:
     task = Task(task_id="f", kind="call", statement="", starter_code="def add(a, b):\n    ...", entry_point="add")
     (test,) = parse_assertions("assert add(2, 3) == 5", task)
     assert test.input == "[2, 3]" and test.predicted == 5
+
+
+def test_without_a_signature_the_examples_give_the_number_of_arguments() -> None:
+    statement = "Write a function to add two numbers.\nassert add(2, 3) == 5"
+    task = Task("m", "call", statement, statement, "add", examples=(Example("[2, 3]", "5"),))
+    tests = parse_assertions("assert add(1, 1) == 2\nassert add(1) == 1", task)
+    assert [(t.input, t.predicted) for t in tests] == [("[1, 1]", 2)]
 
 
 def test_stdin_inputs_are_read_from_text_blocks() -> None:
