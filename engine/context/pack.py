@@ -14,7 +14,7 @@ from typing import Literal
 
 from engine.context.definitions import Definition, FunctionNode, HeaderNode, header_text
 
-Reason = Literal["enclosing class", "referenced", "test", "caller", "related"]
+Reason = Literal["enclosing class", "referenced", "test", "caller", "imported", "related"]
 CHARACTERS_PER_TOKEN = 3
 MAX_FIELD_LINES = 2
 """Class-body statements up to this long are kept in a class's outline (dataclass fields, constants)."""

@@ -2,8 +2,9 @@
 
 In order: the class holding the function (outline only), what the function references (resolved
 through its file's imports, one level deep), the tests that use it, its callers, and the definitions
-BM25 finds for its name, parameters and docstring. Each definition comes at most once, and never the
-function itself. A called method brings its class first: `Registry.add` and `self.add` are read as
+BM25 finds for its name, parameters and docstring, those its file imports first (a stub references
+nothing yet, and what its module imports is what its author meant it to use). Each definition comes
+at most once, and never the function itself. A called method brings its class first: `Registry.add` and `self.add` are read as
 the references `Registry` (or `self`, the enclosing class) and then `Registry.add`.
 """
 
@@ -90,7 +91,10 @@ def _candidates(index: WorkspaceIndex, request: ContextRequest) -> Iterator[Cand
     yield from (candidate(definition, "caller") for definition in first_time(callers))
     query = words(" ".join([target.qualname.rpartition(".")[2], *target.parameters, target.docstring]))
     related = [match for match in index.search().top(query, 2 * RELATED_MATCHES + len(seen)) if not _is_stub(match)]
-    yield from (candidate(definition, "related") for definition in islice(first_time(related), RELATED_MATCHES))
+    imported = _imported_by_module(index, target)
+    related.sort(key=lambda definition: (definition.module, definition.qualname) not in imported)
+    for definition in islice(first_time(related), RELATED_MATCHES):
+        yield candidate(definition, "imported" if (definition.module, definition.qualname) in imported else "related")
 
 
 def _referenced(index: WorkspaceIndex, target: _Target) -> Iterator[Definition]:
@@ -100,6 +104,14 @@ def _referenced(index: WorkspaceIndex, target: _Target) -> Iterator[Definition]:
         found = index.resolve(target.module, reference, target.enclosing_class)
         if found is not None:
             yield found
+
+
+def _imported_by_module(index: WorkspaceIndex, target: _Target) -> set[tuple[str, str]]:
+    module = index.module(target.module) if target.module is not None else None
+    if module is None:
+        return set()
+    found = (index.resolve(module.name, name) for name in module.imports)
+    return {(definition.module, definition.qualname) for definition in found if definition is not None}
 
 
 def _read_target(index: WorkspaceIndex, request: ContextRequest) -> _Target:

@@ -128,6 +128,21 @@ def test_bm25_sees_definitions_added_after_its_first_use(project: Path, project_
     assert reasons(gather_context(project_index, request, LARGE_BUDGET)) == {"satellite_period": "related"}
 
 
+def test_matches_the_stubs_file_imports_come_before_other_matches(write_files, open_index) -> None:
+    root = write_files(
+        {
+            "todo.py": 'from money import price_text\n\n\ndef price_label(cents):\n    """A price label."""\n    ...\n',
+            "money.py": 'def price_text(cents):\n    """A price as text."""\n    return str(cents)\n',
+            "labels.py": 'def price_label_text(cents):\n    """A price label as label text."""\n    return str(cents)\n',
+        }
+    )
+    context = gather(open_index(root), "todo.py", "price_label")
+    assert [(item.definition.qualname, item.reason) for item in context.items] == [
+        ("price_text", "imported"),
+        ("price_label_text", "related"),
+    ]
+
+
 def test_stubs_are_not_offered_as_related(write_files, open_index) -> None:
     root = write_files(
         {
@@ -154,7 +169,7 @@ def test_each_definition_appears_once(project_index: WorkspaceIndex) -> None:
 def test_items_come_closest_first(project_index: WorkspaceIndex) -> None:
     context = gather(project_index, "pkg/sub/core.py", "make_title")
     order = [item.reason for item in context.items]
-    assert order == sorted(order, key=["referenced", "test", "caller", "related"].index)
+    assert order == sorted(order, key=["referenced", "test", "caller", "imported", "related"].index)
     assert order[:4] == ["referenced", "referenced", "test", "caller"]
 
 
