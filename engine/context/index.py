@@ -23,6 +23,8 @@ from engine.context.files import WorkspaceFilter
 from engine.context.references import Usage, resolve, usage_of
 from engine.context.search import DefinitionSearch
 
+UNPARSABLE = "does not parse"
+
 
 @dataclass(frozen=True)
 class IndexSettings:
@@ -135,6 +137,9 @@ class WorkspaceIndex:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             record = self._record_from_text(relative, text, mtime_ns=None, size=len(text.encode()))
         with self._lock:
+            previous = self._records.get(relative)
+            if record.skipped.startswith(UNPARSABLE) and previous is not None and previous.module is not None:
+                return  # mid-edit: the last version that parsed stands until this one parses
             if relative not in self._records and len(self._records) >= self.settings.max_files:
                 record = FileRecord(relative, None, 0, skipped=f"over the limit of {self.settings.max_files} files")
             self._records[relative] = record
@@ -243,7 +248,7 @@ class WorkspaceIndex:
         try:
             module = parse_module(text, name, relative, is_package=relative_path.name == "__init__.py")
         except (SyntaxError, ValueError) as error:
-            return FileRecord(relative, mtime_ns, size, skipped=f"does not parse: {error}")
+            return FileRecord(relative, mtime_ns, size, skipped=f"{UNPARSABLE}: {error}")
         return FileRecord(relative, mtime_ns, size, module)
 
     def _refresh(self) -> None:

@@ -193,6 +193,14 @@ def test_update_with_buffer_text_replaces_the_files_definitions(project: Path, p
     assert qualnames == {"whisper"}
 
 
+def test_a_buffer_that_does_not_parse_mid_edit_keeps_the_last_version_that_did(
+    project: Path, project_index: WorkspaceIndex
+) -> None:
+    project_index.update(project / "pkg" / "helpers.py", "def whisper(text):\n    return text.lower(\n")
+    assert project_index.definition("pkg.helpers", "slugify") is not None
+    assert project_index.definition("pkg.helpers", "whisper") is None
+
+
 def test_update_without_text_reads_the_file(project: Path, project_index: WorkspaceIndex) -> None:
     (project / "pkg" / "extra.py").write_text("def added():\n    pass\n")
     project_index.update(project / "pkg" / "extra.py")
@@ -222,12 +230,6 @@ def test_update_of_an_excluded_file_is_ignored(project: Path, project_index: Wor
     project_index.update(project / ".venv" / "lib" / "x.py", "X = 1\n")
     project_index.update(project.parent / "elsewhere.py", "Y = 1\n")
     assert project_index.stats.files == 6
-
-
-def test_update_of_unparsable_buffer_keeps_the_file_as_skipped(project: Path, project_index: WorkspaceIndex) -> None:
-    project_index.update(project / "pkg" / "util.py", "def half(:\n")
-    assert project_index.module("pkg.util") is None
-    assert project_index.stats.skipped == 1
 
 
 def test_saved_cache_is_valid_json_keyed_by_mtime_and_size(project: Path, project_index, cache_dir: Path) -> None:

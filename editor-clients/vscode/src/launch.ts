@@ -10,7 +10,17 @@ import { delimiter, join, resolve, sep } from "node:path";
 export const SECTION = "atlas";
 
 /** Keys of the server's own settings (atlas_lsp/settings.py `RULES`), which it reads in camelCase as written here. */
-const SERVER_KEYS = ["model", "candidates", "maxTokens", "testSeconds", "lens", "traceDir"] as const;
+const SERVER_KEYS = [
+  "model",
+  "candidates",
+  "maxTokens",
+  "testSeconds",
+  "lens",
+  "traceDir",
+  "workspaceContext",
+  "contextTokens",
+  "contextExclude",
+] as const;
 
 export type ServerSettings = { [key in (typeof SERVER_KEYS)[number]]?: unknown };
 
