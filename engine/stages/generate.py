@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from engine.calls import TaskCalls
 from engine.extract import extract_code, keep_definitions
+from engine.prompts import PromptSet
 from engine.runtime.base import SamplingParams
 from engine.task import Task
 
@@ -23,18 +24,19 @@ def program_of(task: Task, reply: str) -> str:
     return code if task.kind == "stdin" else keep_definitions(code)
 
 
-def statement_of(task: Task) -> str:
+def statement_of(prompts: PromptSet, task: Task) -> str:
+    """The problem as every prompt shows it: the statement, then the workspace code around it, if any."""
     if task.context:
-        return f"{task.statement}\n\nCode available in the project (use it where it helps):\n```python\n{task.context}\n```"
+        return prompts.render("context.with_project_code", statement=task.statement, context=task.context)
     return task.statement
 
 
-def solve_fields(task: Task) -> dict[str, str]:
-    return {"statement": statement_of(task), "starter_code": task.starter_code}
+def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
+    return {"statement": statement_of(calls.prompts, task), "starter_code": task.starter_code}
 
 
 async def greedy_candidate(calls: TaskCalls, task: Task, max_tokens: int) -> Candidate:
-    (generation,) = await calls.ask("generate", f"solve.{task.kind}", [SamplingParams(max_tokens=max_tokens)], **solve_fields(task))
+    (generation,) = await calls.ask("generate", f"solve.{task.kind}", [SamplingParams(max_tokens=max_tokens)], **solve_fields(calls, task))
     return Candidate(program_of(task, generation.text), "greedy")
 
 
@@ -44,11 +46,11 @@ async def sampled_candidates(
     if count <= 0:
         return []
     params = [SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed + i) for i in range(count)]
-    generations = await calls.ask("generate", f"solve.{task.kind}", params, **solve_fields(task))
+    generations = await calls.ask("generate", f"solve.{task.kind}", params, **solve_fields(calls, task))
     return [Candidate(program_of(task, g.text), "sample") for g in generations]
 
 
 async def planned_candidate(calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int) -> Candidate:
     params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
-    (generation,) = await calls.ask("generate", f"solve_with_plan.{task.kind}", params, plan=plan, **solve_fields(task))
+    (generation,) = await calls.ask("generate", f"solve_with_plan.{task.kind}", params, plan=plan, **solve_fields(calls, task))
     return Candidate(program_of(task, generation.text), f"plan:{index}")

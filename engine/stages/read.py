@@ -15,7 +15,7 @@ from lens.features import Behaviour, CandidateReading, candidate_features
 
 
 def reading_text(prompts: PromptSet, task: Task, code: str) -> str:
-    return prompts.render("lens.reading", statement=statement_of(task), code=code)
+    return prompts.render("lens.reading", statement=statement_of(prompts, task), code=code)
 
 
 async def read_candidates(

@@ -51,7 +51,7 @@ async def propose_repairs(
         "repair",
         "repair.analysis",
         params,
-        statement=statement_of(task),
+        statement=statement_of(calls.prompts, task),
         code=code,
         feedback=feedback_text(calls, failure),
     )

@@ -36,7 +36,7 @@ class GeneratedTest:
 async def generate_tests(calls: TaskCalls, task: Task, count: int, seed: int) -> list[GeneratedTest]:
     params = [SamplingParams(temperature=0.7, max_tokens=600, seed=seed + 7)]
     if task.kind == "stdin":
-        (reply,) = await calls.ask("self_tests", "self_tests.stdin", params, statement=statement_of(task), count=str(count))
+        (reply,) = await calls.ask("self_tests", "self_tests.stdin", params, statement=statement_of(calls.prompts, task), count=str(count))
         tests = parse_stdin_inputs(reply.text)
     else:
         assert task.entry_point
@@ -44,7 +44,7 @@ async def generate_tests(calls: TaskCalls, task: Task, count: int, seed: int) ->
             "self_tests",
             "self_tests.call",
             params,
-            statement=statement_of(task),
+            statement=statement_of(calls.prompts, task),
             starter_code=task.starter_code,
             count=str(count),
             entry_point=task.entry_point,
