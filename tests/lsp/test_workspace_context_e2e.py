@@ -1,5 +1,6 @@
 """Workspace context through the real server and small model: a stub that has to call the project's
-helpers is solved, and a function whose failing test lives in another file is repaired against it."""
+helpers is solved against the test that the workspace holds for it, and a function whose failing
+test lives in another file is repaired against it. The checks that decide come from this file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CHECKS = json.loads((FIXTURES / "shop_checks.json").read_text())
+PRICE_TAG_TEST = """from shop.orders import price_tag
+
+
+def test_price_tag_shows_euros_and_cents():
+    assert price_tag(1250) == "EUR 12.50"
+"""
 CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client)
 
 
@@ -27,6 +34,7 @@ CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_c
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shop")
     shutil.copytree(FIXTURES / "shop_workspace", root, dirs_exist_ok=True)
+    (root / "tests" / "test_orders.py").write_text(PRICE_TAG_TEST)
     root.chmod(0o755)  # pytest makes its folders private; the sandbox reads the project as another user
     return root
 
@@ -67,6 +75,7 @@ async def test_stub_that_needs_a_project_helper_is_solved_with_the_workspace_con
     client: AtlasTestClient, shop: Path
 ) -> None:
     code = await run_action_on(client, shop / "shop" / "orders.py", "price_tag", "ATLAS: Solve")
+    # Negative amounts and single cents are in no test the solver sees: the project's helper gets them right.
     assert await passes_checks(shop, code, "price_tag", CHECKS["price_tag"]), code
 
 
