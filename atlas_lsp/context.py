@@ -54,7 +54,11 @@ def function_context(index: WorkspaceIndex, path: Path, site: FunctionSite, budg
 
 
 class WorkspaceCode:
-    """The indexes of the projects the editor has open, one per workspace folder."""
+    """The indexes of the projects the editor has open, one per workspace folder.
+
+    Folders are opened in worker threads while the event loop reads: readers take a snapshot of the
+    folders, never iterate the live dict.
+    """
 
     def __init__(self) -> None:
         self._indexes: dict[Path, WorkspaceIndex] = {}
@@ -91,9 +95,9 @@ class WorkspaceCode:
             self._indexes[root].update(path, text)
 
     def save_all(self) -> None:
-        for index in self._indexes.values():
+        for index in tuple(self._indexes.values()):
             index.save()
 
     def _root_of(self, path: Path) -> Path | None:
-        roots = [root for root in self._indexes if path.is_relative_to(root)]
+        roots = [root for root in tuple(self._indexes) if path.is_relative_to(root)]
         return max(roots, key=lambda root: len(root.parts), default=None)

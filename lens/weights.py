@@ -11,6 +11,8 @@ for importing it (about 2 s).
 from __future__ import annotations
 
 import json
+import os
+import pickle
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +65,12 @@ def save_lens(lens: Lens, folder: Path = WEIGHTS_DIR) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     state_path, metadata_path = weights_files(lens.metadata.model, folder)
-    torch.save(lens.net.state_dict(), state_path)
-    metadata_path.write_text(json.dumps(asdict(lens.metadata), indent=1) + "\n", encoding="utf-8")
+    # Both files are written aside and then renamed: an interruption never pairs new weights with old metadata.
+    staged_state, staged_metadata = state_path.with_suffix(".pt.new"), metadata_path.with_suffix(".json.new")
+    torch.save(lens.net.state_dict(), staged_state)
+    staged_metadata.write_text(json.dumps(asdict(lens.metadata), indent=1) + "\n", encoding="utf-8")
+    os.replace(staged_state, state_path)
+    os.replace(staged_metadata, metadata_path)
     return state_path
 
 
@@ -77,7 +83,12 @@ def load_lens(model: str, model_sha256: str | None, embedding_dim: int, folder: 
     state_path, metadata_path = weights_files(model, folder)
     if not (state_path.is_file() and metadata_path.is_file()):
         return None
-    metadata = _read_metadata(metadata_path)
+    try:
+        metadata = _read_metadata(metadata_path)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LensMismatch(
+            f"Lens metadata {metadata_path} cannot be read ({error}). Retrain with atlas-lsp --lens-train."
+        ) from None
     if metadata.model_sha256 != model_sha256 or metadata.embedding_dim != embedding_dim:
         raise LensMismatch(
             f"Lens weights {state_path} were trained for model sha256 {metadata.model_sha256} "
@@ -96,7 +107,12 @@ def load_lens(model: str, model_sha256: str | None, embedding_dim: int, folder: 
     from lens.scoring import Lens
 
     net = LensNet(metadata.embedding_dim + len(metadata.feature_names), metadata.hidden, metadata.dropout)
-    net.load_state_dict(torch.load(state_path, weights_only=True))
+    try:
+        net.load_state_dict(torch.load(state_path, weights_only=True))
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
+        raise LensMismatch(
+            f"Lens weights {state_path} cannot be loaded ({error}). Retrain with atlas-lsp --lens-train."
+        ) from None
     return Lens(net, metadata)
 
 

@@ -138,8 +138,13 @@ async def _bench(args: argparse.Namespace) -> int:
         rate = passed[0] / passed[1]
         bar.update(done_before + passed[1], len(problems), f"{row['question_id']} pass@1 so far {rate:.1%}")
 
+    status = 0
     try:
         await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
+    except* RuntimeFailure as failures:
+        print(f"error: {failures.exceptions[0]}\nThe results so far are kept: rerun with --resume to go on.",
+              file=sys.stderr)
+        status = 1
     finally:
         await engine.aclose()
         selected = {p.task.task_id for p in problems}
@@ -150,4 +155,4 @@ async def _bench(args: argparse.Namespace) -> int:
             print(json.dumps({k: summary[k] for k in ("problems", "passed", "pass_at_1", "ci95")}))
             if loaded.judge != "full":
                 print(f"note: judged on public tests only ({loaded.judge}); not an official pass@1")
-    return 0
+    return status

@@ -114,7 +114,8 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     ids = read_names(Path(args.ids)) if args.ids else None
     excluded = excluded | (read_names(Path(args.exclude_ids)) if args.exclude_ids else set())
     try:
-        loaded = await load_bench(dataset, judge, ids, args.limit)
+        # With exclusions the limit counts the problems left after them, so it is applied below.
+        loaded = await load_bench(dataset, judge, ids, None if excluded else args.limit)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -157,12 +158,17 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         counts["mixed"] += 0 < passing < len(records)
         bar.update(counts["problems"], len(pending), f"{problem.task.task_id}: {passing}/{len(records)} pass")
 
+    status = 0
     try:
         await collect(pending, engine, judge, settings, on_done)
+    except* RuntimeFailure as failures:
+        print(f"error: {failures.exceptions[0]}\nThe records so far are kept: the same command goes on from them.",
+              file=sys.stderr)
+        status = 1
     finally:
         await engine.aclose()
         print(json.dumps({"new": counts, "judge": loaded.judge}))
-    return 0
+    return status
 
 
 async def _eval_command(args: argparse.Namespace) -> int:
@@ -192,7 +198,8 @@ async def _eval_command(args: argparse.Namespace) -> int:
     if lens is None:
         print(f"error: no Lens weights for model {model!r} in {folder} (train them with --lens-train)", file=sys.stderr)
         return 2
-    trained = set(lens.metadata.training_problems)
+    # The validation problems chose the stopping epoch: scoring on them would flatter the Lens.
+    trained = set(lens.metadata.training_problems) | set(lens.metadata.validation_problems)
     if not source.is_dir():
         # Problems the weights were fitted on are not collected at all: they could only be excluded later.
         status = await _collect(args, args.lens_eval, excluded=trained)

@@ -53,6 +53,8 @@ async def open_workspace_folders(server: AtlasServer) -> None:
             continue
         started = anyio.current_time()
         index = await anyio.to_thread.run_sync(server.workspace_code.open_folder, Path(path), server.settings)
+        for uri in tuple(server.workspace.text_documents):  # buffers opened or edited while it was indexing
+            _from_buffer(server, uri)
         stats, seconds = index.stats, anyio.current_time() - started
         log(server, f"indexed {path}: {stats.files} files, {stats.definitions} definitions in {seconds:.1f} s")
 

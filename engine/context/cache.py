@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine.context.definitions import Definition, ModuleInfo
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _record_to_json(record: FileRecord) -> dict:
 
 def _definition_to_json(definition: Definition) -> dict:
     data = {field.name: getattr(definition, field.name) for field in fields(Definition)}
-    data["uses"], data["references"] = sorted(definition.uses), sorted(definition.references)
+    data["uses"], data["references"] = sorted(definition.uses), list(definition.references)
     del data["module"], data["path"]  # the module's own
     return data
 
@@ -98,7 +98,7 @@ def _record_from_json(entry: dict) -> FileRecord:
     if module_data is not None:
         definitions = [
             Definition(
-                **{**item, "uses": frozenset(item["uses"]), "references": frozenset(item["references"])},
+                **{**item, "uses": frozenset(item["uses"]), "references": tuple(item["references"])},
                 module=module_data["name"],
                 path=entry["path"],
             )

@@ -37,8 +37,9 @@ class Definition:
     """1-based line where `source` starts."""
     uses: frozenset[str]
     """Every name it reads and every attribute name it touches (`self.x.normalize()` uses x and normalize)."""
-    references: frozenset[str]
-    """The names and the attribute chains rooted at a name it uses, dotted as written (`u.helper`)."""
+    references: tuple[str, ...]
+    """The names and the attribute chains rooted at a name it uses, dotted as written (`u.helper`),
+    in source order (the first ones are what the code is about); not the names it binds itself."""
 
     @property
     def name(self) -> str:
@@ -90,20 +91,45 @@ def parse_module(text: str, name: str, path: str, is_package: bool) -> ModuleInf
     return ModuleInfo(name, path, is_package, line_count, imports, star_imports, definitions)
 
 
+ENCLOSING_CLASS_NAMES = frozenset({"self", "cls"})
+
+
 def names_used(node: ast.AST) -> tuple[list[str], frozenset[str]]:
-    """The references (names and name-rooted attribute chains, in source order) and all names used."""
+    """The references (names and name-rooted attribute chains, in source order) and all names used.
+
+    A name the code binds itself (a parameter, a local variable, a loop or exception variable) is
+    used but not a reference: `def total(items)` does not refer to a module-level `items`. `self`
+    and `cls` stay references: they stand for the enclosing class.
+    """
+    local = _bound_names(node)
     positioned: dict[str, tuple[int, int]] = {}
     uses: set[str] = set()
     for child in ast.walk(node):
         if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):  # not the names it assigns
             uses.add(child.id)
-            positioned.setdefault(child.id, (child.lineno, child.col_offset))
+            if child.id not in local:
+                positioned.setdefault(child.id, (child.lineno, child.col_offset))
         elif isinstance(child, ast.Attribute):
             uses.add(child.attr)
             chain = _dotted(child)
-            if chain is not None:
+            if chain is not None and chain.partition(".")[0] not in local:
                 positioned.setdefault(chain, (child.lineno, child.col_offset))
     return sorted(positioned, key=positioned.__getitem__), frozenset(uses)
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    bound: set[str] = set()
+    declared_outside: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.arg):
+            bound.add(child.arg)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+            bound.add(child.id)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, (ast.Global, ast.Nonlocal)):
+            declared_outside.update(child.names)
+    return bound - declared_outside - ENCLOSING_CLASS_NAMES
 
 
 def header_text(node: HeaderNode, lines: list[str]) -> str:
@@ -254,7 +280,7 @@ class _DefinitionReader:
             source=source,
             line=first_line,
             uses=uses,
-            references=frozenset(references),
+            references=tuple(references),
         )
 
 

@@ -5,8 +5,8 @@ changed are parsed again), then kept current one file at a time from editor buff
 Module names are dotted paths from the workspace root; when the root has a `src` folder, modules
 under it are named from there (`src/pkg/mod.py` is `pkg.mod`) and the others still from the root.
 
-The language server updates the index from its event loop while retrieval reads it from a worker
-thread: a lock guards every read and write of the records, and files are parsed outside it.
+One caller may update the index while others read it from other threads: a lock guards every read
+and write of the records, and files are parsed outside it.
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ class WorkspaceIndex:
             except OSError:
                 continue  # gone since the folder was listed
             previous = cached.get(path)
-            if previous is not None and previous.matches(stat) and index._same_module_name(previous):
+            # A skipped file is read again: what made it unreadable (permissions, Python version) may be gone.
+            if previous is not None and previous.module is not None and previous.matches(stat) \
+                    and index._same_module_name(previous):
                 records[path] = previous
             else:
                 records[path] = index._read(path, stat)

@@ -4,8 +4,9 @@ In order: the class holding the function (outline only), what the function refer
 through its file's imports, one level deep), the tests that use it, its callers, and the definitions
 BM25 finds for its name, parameters and docstring, those its file imports first (a stub references
 nothing yet, and what its module imports is what its author meant it to use). Each definition comes
-at most once, and never the function itself. A called method brings its class first: `Registry.add` and `self.add` are read as
-the references `Registry` (or `self`, the enclosing class) and then `Registry.add`.
+at most once, and never the function itself. A called method brings its class first: `Registry.add`
+and `self.add` are read as the references `Registry` (or `self`, the enclosing class) and then
+`Registry.add`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _read_target(index: WorkspaceIndex, request: ContextRequest) -> _Target:
         node = ast.parse(textwrap.dedent(request.source))
     except SyntaxError:  # mid-edit: fall back on the indexed version, or on the words it contains
         indexed = index.definition(module, request.qualname) if module else None
-        references = sorted(indexed.references) if indexed else IDENTIFIER.findall(request.source)
+        references = list(indexed.references) if indexed else IDENTIFIER.findall(request.source)
         return _Target(module, request.qualname, references, [], docstring or (indexed.docstring if indexed else ""))
     references, _ = names_used(node)
     parameters = [argument.arg for argument in ast.walk(node) if isinstance(argument, ast.arg)]

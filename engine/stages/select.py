@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lens.features import Behaviour
+from lens.features import NO_EXAMPLES, Behaviour
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,6 @@ def choose(
     best = max(clusters.values(), key=cluster_score)
     chosen = prefer if prefer in best else min(best, key=lambda i: (energy(i), i))
     top = behaviours[chosen]
-    examples_factor = top.examples_passed / top.examples_total if top.examples_total else 0.5
+    examples_factor = top.examples_passed / top.examples_total if top.examples_total else NO_EXAMPLES
     confidence = examples_factor * len(best) / len(behaviours)
     return Choice(chosen, len(best), len(viable), cluster_score(best)[0], round(confidence, 3))

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from engine.context import IndexSettings, WorkspaceIndex
-from engine.context.cache import cache_file
+from engine.context.cache import FORMAT_VERSION, cache_file
 
 
 def test_module_names_follow_the_folders(project_index: WorkspaceIndex) -> None:
@@ -131,6 +131,15 @@ def test_unparsable_file_is_recorded_as_skipped(write_files, open_index) -> None
     assert (stats.files, stats.skipped) == (1, 1)
 
 
+def test_a_file_skipped_before_is_read_again_on_reopen(write_files, open_index) -> None:
+    root = write_files({"a.py": "x = (\n"})
+    assert open_index(root).module("a") is None
+    stat = (root / "a.py").stat()
+    (root / "a.py").write_text("x = 1\n")  # same size and mtime: only a re-read can see it
+    os.utime(root / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert open_index(root).definition("a", "x") is not None
+
+
 def test_stats_count_files_lines_and_definitions(write_files, open_index) -> None:
     stats = open_index(write_files({"a.py": "X = 1\n\n\ndef f():\n    pass\n"})).stats
     assert (stats.files, stats.lines, stats.definitions) == (1, 5, 2)
@@ -170,7 +179,7 @@ def test_cache_with_wrong_entries_is_ignored_and_rebuilt(project: Path, open_ind
 def test_cache_of_another_format_version_is_ignored(project: Path, open_index, cache_dir: Path) -> None:
     open_index(project)
     path = cache_file(project, cache_dir)
-    path.write_text(path.read_text().replace('"version":1', '"version":0', 1))
+    path.write_text(path.read_text().replace(f'"version":{FORMAT_VERSION}', f'"version":{FORMAT_VERSION - 1}', 1))
     assert open_index(project).stats.parsed == 6
 
 

@@ -160,6 +160,13 @@ def test_target_itself_is_never_included(project_index: WorkspaceIndex) -> None:
     assert ("pkg.util", "normalize") not in {(item.definition.module, item.definition.qualname) for item in context.items}
 
 
+def test_a_parameter_is_not_a_reference_to_a_module_level_name(write_files, open_index) -> None:
+    root = write_files({"app.py": "items = [1, 2]\n\n\ndef total(items):\n    return sum(items)\n"})
+    index = open_index(root)
+    assert "items" not in index.definition("app", "total").references
+    assert index.callers_of(root / "app.py", "items") == ()
+
+
 def test_each_definition_appears_once(project_index: WorkspaceIndex) -> None:
     context = gather(project_index, "pkg/sub/core.py", "page_path")
     keys = [(item.definition.module, item.definition.qualname) for item in context.items]

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lens.features import Behaviour
 from lens.records import RECORDS_FILE, LensRecord, append_records, compact_behaviour, read_records
-from lens.samples import append_sample
 
 
 def test_a_record_survives_a_json_round_trip_with_a_float16_embedding(make_record) -> None:
@@ -35,12 +33,3 @@ def test_a_line_cut_by_a_crash_is_skipped(make_record, tmp_path: Path) -> None:
         handle.write(make_record("p2", True).to_json()[:50])
     assert [r.problem_id for r in read_records([tmp_path])] == ["p1", "p1"]
 
-
-def test_a_sample_from_use_is_appended_where_training_reads_it(make_record, tmp_path: Path) -> None:
-    append_sample(tmp_path, make_record("edited", True, judge="use"))
-    assert [r.judge for r in read_records([tmp_path])] == ["use"]
-
-
-def test_a_sample_from_use_must_say_so(make_record, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="use"):
-        append_sample(tmp_path, make_record("edited", True, judge="full"))

@@ -61,3 +61,17 @@ def test_weights_are_a_state_dict_beside_readable_metadata(tmp_path: Path) -> No
     state, metadata = weights_files("small", tmp_path)
     assert set(torch.load(state, weights_only=True)) >= {"input_mean", "input_std"}
     assert '"model_sha256"' in metadata.read_text()
+
+
+def test_corrupt_weights_are_refused_with_the_fix(tmp_path: Path) -> None:
+    state_path = save_lens(small_lens(), tmp_path)
+    state_path.write_bytes(b"not a torch file")
+    with pytest.raises(LensMismatch, match="(?s)cannot be loaded.*--lens-train"):
+        load_lens("small", SHA, DIM, tmp_path)
+
+
+def test_unreadable_metadata_is_refused_with_the_fix(tmp_path: Path) -> None:
+    save_lens(small_lens(), tmp_path)
+    weights_files("small", tmp_path)[1].write_text("{")
+    with pytest.raises(LensMismatch, match="cannot be read.*--lens-train"):
+        load_lens("small", SHA, DIM, tmp_path)
