@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from inspect import cleandoc
 
+from engine.context.definitions import is_placeholder
 from sandbox import encode_value
 
 MODULE_TARGET = "<module>"
@@ -134,15 +135,7 @@ def is_stub_body(body: list[ast.stmt]) -> bool:
         return True
     if len(statements) > 1:
         return False
-    (statement,) = statements
-    if isinstance(statement, ast.Pass):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return statement.value.value is Ellipsis
-    if isinstance(statement, ast.Raise) and statement.exc is not None:
-        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
-    return False
+    return is_placeholder(statements[0])
 
 
 def parse_doctests(docstring: str, function_name: str) -> tuple[CallExample, ...]:

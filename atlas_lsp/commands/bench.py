@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 
+from atlas_lsp.commands.engine_start import start_engine
 from atlas_lsp.terminal import ProgressBar
 
 JUDGE_UID_OFFSET = 100
@@ -66,9 +67,7 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.report import read_results, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
-    from engine.models import ModelError
     from engine.runtime.base import RuntimeFailure
-    from engine.service import Engine
     from sandbox.dataset import DatasetError
     from sandbox.executor import Sandbox
     from sandbox.isolation import FIRST_SANDBOX_UID
@@ -108,11 +107,8 @@ async def _bench(args: argparse.Namespace) -> int:
         sandbox=SandboxConfig(test_seconds=test_seconds),
         trace_dir=args.trace,
     )
-    model_bar = ProgressBar(f"preparing model {config.runtime.model}")
-    try:
-        engine = await Engine.open(config, lambda done, total: model_bar.update(done, total))
-    except (ModelError, RuntimeFailure) as error:
-        print(f"error: {error}", file=sys.stderr)
+    engine = await start_engine(config)
+    if engine is None:
         return 1
     print(engine.lens_status, file=sys.stderr)
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from atlas_lsp.commands.engine_start import start_engine
 from atlas_lsp.terminal import ProgressBar
 
 if TYPE_CHECKING:
@@ -95,9 +96,8 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     from atlas_lsp.bench.collect import CollectSettings, collect, pending_problems
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
-    from engine.models import ModelError, packaged_sha256
+    from engine.models import packaged_sha256
     from engine.runtime.base import RuntimeFailure
-    from engine.service import Engine
     from sandbox.dataset import DatasetError
     from sandbox.executor import Sandbox
     from sandbox.isolation import FIRST_SANDBOX_UID
@@ -141,11 +141,8 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         sandbox=SandboxConfig(test_seconds=test_seconds, uid_offset=ENGINE_UID_OFFSET),
         trace_dir=args.trace,
     )
-    model_bar = ProgressBar(f"preparing model {config.runtime.model}")
-    try:
-        engine = await Engine.open(config, lambda done, total: model_bar.update(done, total))
-    except (ModelError, RuntimeFailure) as error:
-        print(f"error: {error}", file=sys.stderr)
+    engine = await start_engine(config)
+    if engine is None:
         return 1
     bar = ProgressBar(f"lens records on {Path(dataset).name}")
     counts = {"problems": 0, "records": 0, "passing": 0, "mixed": 0}

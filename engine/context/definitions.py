@@ -132,6 +132,18 @@ def _bound_names(node: ast.AST) -> set[str]:
     return bound - declared_outside - ENCLOSING_CLASS_NAMES
 
 
+def is_placeholder(statement: ast.stmt) -> bool:
+    """`pass`, `...` or `raise NotImplementedError`: what stands in a function still to be written."""
+    if isinstance(statement, ast.Pass):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return statement.value.value is Ellipsis
+    if isinstance(statement, ast.Raise) and statement.exc is not None:
+        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False
+
+
 def header_text(node: HeaderNode, lines: list[str]) -> str:
     """The `def`/`class` header as written, dedented, ending at its colon."""
     end_line, end_column = _header_end(node, lines)

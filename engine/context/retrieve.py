@@ -19,7 +19,7 @@ from itertools import islice
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.context.definitions import Definition, names_used
+from engine.context.definitions import Definition, is_placeholder, names_used
 from engine.context.index import WorkspaceIndex
 from engine.context.pack import Candidate, ContextItem, Reason, estimate_tokens, pack
 from engine.context.search import words
@@ -144,15 +144,5 @@ def _is_stub(definition: Definition) -> bool:
     except (SyntaxError, IndexError):
         return False
     body = function.body[1:] if ast.get_docstring(function) is not None else function.body
-    return all(_is_placeholder(statement) for statement in body)
+    return all(is_placeholder(statement) for statement in body)
 
-
-def _is_placeholder(statement: ast.stmt) -> bool:
-    if isinstance(statement, ast.Pass):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return statement.value.value is Ellipsis
-    if isinstance(statement, ast.Raise) and statement.exc is not None:
-        raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
-    return False
