@@ -52,6 +52,9 @@ class PipelineConfig:
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""
+    tie_break: bool = False
+    """S*: when the two best clusters are close, the model judges their outputs on an input where they differ.
+    Off until the ablation shows it helps."""
     lens: bool = True
     """Rank equally supported candidate clusters by Lens energy, when Lens weights exist for the model."""
     seed: int = 0
@@ -68,6 +71,7 @@ class PipelineConfig:
             self_tests=False,
             selection=False,
             repair=False,
+            tie_break=False,
             lens=False,
         )
 

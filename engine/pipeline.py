@@ -21,8 +21,9 @@ from engine.stages.generate import Candidate, greedy_candidate, planned_candidat
 from engine.stages.plan import make_plans
 from engine.stages.repair import propose_repairs
 from engine.stages.read import read_candidates
-from engine.stages.select import choose, viable_indices
+from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import GeneratedTest, generate_tests
+from engine.stages.tie_break import challenger_wins, duel_of, is_close
 from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
 from lens.features import Behaviour, CandidateReading
@@ -43,6 +44,8 @@ class Exploration:
     executions: tuple[Execution, ...]
     escalated: bool
     """False when the first attempt was all there was (the router stopped, or every stage is off)."""
+    tests: tuple[GeneratedTest, ...] = ()
+    """The generated inputs every candidate ran on, in the order of each execution's `tests`."""
 
     @property
     def behaviours(self) -> tuple[Behaviour, ...]:
@@ -74,7 +77,10 @@ class Pipeline:
         if self._config.selection:
             behaviours = exploration.behaviours
             energies = await self._energies(calls, task, exploration, viable_indices(behaviours))
-            choice = choose(behaviours, prefer=0, energies=energies)
+            ranking = rank_clusters(behaviours, prefer=0, energies=energies)
+            choice = ranking[0]
+            if self._config.tie_break and len(ranking) > 1 and is_close(choice.score, ranking[1].score):
+                choice = await self._break_tie(calls, task, exploration, choice, ranking[1])
             calls.trace("selection", chosen=choice.index, cluster=choice.cluster_size, viable=choice.viable,
                         origins=[c.origin for c in candidates], energies=energies)
             energy = energies[choice.index] if energies else None
@@ -150,7 +156,18 @@ class Pipeline:
 
         if config.repair and task.examples and not any(e.passes_examples for e in executions):
             await self._repair_rounds(calls, task, candidates, executions, tests)
-        return Exploration(tuple(candidates), tuple(executions), True)
+        return Exploration(tuple(candidates), tuple(executions), True, tuple(tests))
+
+    async def _break_tie(
+        self, calls: TaskCalls, task: Task, exploration: Exploration, leader: Choice, challenger: Choice
+    ) -> Choice:
+        executions = exploration.executions
+        duel = duel_of(task, [t.input for t in exploration.tests], executions[leader.index], executions[challenger.index])
+        if duel is None:
+            return leader
+        calls.event("tie_break", 3, 4, "judging the two best clusters on an input where they differ")
+        won = await challenger_wins(calls, task, duel, self._config.seed)
+        return challenger if won else leader
 
     async def _energies(
         self, calls: TaskCalls, task: Task, exploration: Exploration, indices: Sequence[int]

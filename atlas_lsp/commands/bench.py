@@ -22,7 +22,7 @@ from atlas_lsp.commands.engine_start import start_engine
 from atlas_lsp.terminal import ProgressBar
 
 JUDGE_UID_OFFSET = 100
-PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "repair", "lens")
+PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "lens")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
                        choices=(*PIPELINE_STAGES, "batching"),
                        help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations")
+    group.add_argument("--enable", nargs="+", default=[], metavar="STAGE", choices=PIPELINE_STAGES,
+                       help="turn on pipeline stages that are off by default (tie_break)")
     group.add_argument("--label", help="name of this run in reports")
     group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
 
@@ -96,7 +98,8 @@ async def _bench(args: argparse.Namespace) -> int:
     else:
         pipeline = PipelineConfig(seed=args.seed, max_tokens=args.max_tokens)
     if args.mode == "pipeline":
-        switches = {stage: False for stage in args.disable if stage in PIPELINE_STAGES}
+        switches: dict[str, object] = {stage: True for stage in args.enable}
+        switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
         if args.candidates:
             switches["candidates"] = args.candidates
         pipeline = replace(pipeline, **switches)

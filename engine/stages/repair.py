@@ -24,12 +24,12 @@ class Failure:
 
 def feedback_text(calls: TaskCalls, failure: Failure) -> str:
     if failure.error:
-        return calls.prompts.render("repair.feedback_error", input=_clip(failure.input), error=_clip(failure.error))
+        return calls.prompts.render("repair.feedback_error", input=clip(failure.input), error=clip(failure.error))
     return calls.prompts.render(
         "repair.feedback_failed",
-        input=_clip(failure.input),
-        actual=_clip(failure.actual),
-        expected=_clip(failure.expected),
+        input=clip(failure.input),
+        actual=clip(failure.actual),
+        expected=clip(failure.expected),
     )
 
 
@@ -58,5 +58,6 @@ async def propose_repairs(
     return [Candidate(program_of(task, g.text), f"repair:{round_index}") for g in generations]
 
 
-def _clip(text: str) -> str:
+def clip(text: str) -> str:
+    """`text`, cut after SHOWN_CHARS: a prompt shows enough of a long output to judge it."""
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n... (cut)"

@@ -18,6 +18,7 @@ from lens.features import NO_EXAMPLES, Behaviour
 @dataclass(frozen=True)
 class Choice:
     index: int
+    """The cluster's representative: the preferred candidate if it is a member, else the lowest-energy one."""
     cluster_size: int
     viable: int
     score: float
@@ -30,10 +31,11 @@ def viable_indices(behaviours: Sequence[Behaviour]) -> list[int]:
     return [i for i, b in enumerate(behaviours) if b.examples_passed == best_on_examples]
 
 
-def choose(
+def rank_clusters(
     behaviours: Sequence[Behaviour], prefer: int = 0, energies: Sequence[float | None] | None = None
-) -> Choice:
-    """Pick a candidate index; `prefer` (e.g. the greedy answer) wins ties inside the best cluster.
+) -> list[Choice]:
+    """Every cluster of viable candidates as a `Choice`, best first; `prefer` (e.g. the greedy answer)
+    wins ties inside a cluster and between equally supported clusters.
 
     `energies` (one per candidate, None where unscored; lower is more likely correct) come from the Lens.
     """
@@ -46,14 +48,26 @@ def choose(
         value = energies[index] if energies else None
         return 0.0 if value is None else value
 
-    def cluster_score(members: list[int]) -> tuple[float, float, bool]:
+    def support(members: list[int]) -> float:
         agreement = max(behaviours[i].predictions_matched for i in members)
         crashes = sum(output is None for output in behaviours[members[0]].outputs)
-        return (len(members) * (1 + agreement) - crashes, -min(energy(i) for i in members), prefer in members)
+        return len(members) * (1 + agreement) - crashes
 
-    best = max(clusters.values(), key=cluster_score)
-    chosen = prefer if prefer in best else min(best, key=lambda i: (energy(i), i))
-    top = behaviours[chosen]
-    examples_factor = top.examples_passed / top.examples_total if top.examples_total else NO_EXAMPLES
-    confidence = examples_factor * len(best) / len(behaviours)
-    return Choice(chosen, len(best), len(viable), cluster_score(best)[0], round(confidence, 3))
+    def rank_key(members: list[int]) -> tuple[float, float, bool]:
+        return (support(members), -min(energy(i) for i in members), prefer in members)
+
+    def as_choice(members: list[int]) -> Choice:
+        chosen = prefer if prefer in members else min(members, key=lambda i: (energy(i), i))
+        top = behaviours[chosen]
+        examples_factor = top.examples_passed / top.examples_total if top.examples_total else NO_EXAMPLES
+        confidence = examples_factor * len(members) / len(behaviours)
+        return Choice(chosen, len(members), len(viable), support(members), round(confidence, 3))
+
+    return [as_choice(members) for members in sorted(clusters.values(), key=rank_key, reverse=True)]
+
+
+def choose(
+    behaviours: Sequence[Behaviour], prefer: int = 0, energies: Sequence[float | None] | None = None
+) -> Choice:
+    """The best cluster's representative (see `rank_clusters`)."""
+    return rank_clusters(behaviours, prefer, energies)[0]

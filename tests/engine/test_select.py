@@ -1,6 +1,6 @@
 """Selection among candidates: public examples first, then the largest agreeing cluster."""
 
-from engine.stages.select import choose
+from engine.stages.select import choose, rank_clusters
 from lens.features import Behaviour
 
 
@@ -48,3 +48,9 @@ def test_energies_prefer_the_low_energy_cluster_when_cluster_sizes_tie() -> None
 def test_energies_do_not_outvote_a_larger_cluster() -> None:
     behaviours = [behaviour(2, ("x",)), behaviour(2, ("x",)), behaviour(2, ("y",))]
     assert choose(behaviours, energies=[1.0, 1.0, -5.0]).index == 0
+
+
+def test_clusters_are_ranked_by_support_with_the_runner_up_second() -> None:
+    ranking = rank_clusters([behaviour(2, ("x",)), behaviour(2, ("y",)), behaviour(2, ("y",)), behaviour(2, ("z",))])
+    assert [choice.index for choice in ranking[:2]] == [1, 0]
+    assert [choice.cluster_size for choice in ranking] == [2, 1, 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lens_fakes import synthetic_record
+from fakes import synthetic_record
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
 from lens.records import RECORDS_FILE, read_records
-from lens_fakes import FakeRuntime, FakeSandbox
+from fakes import FakeRuntime, FakeSandbox
 from sandbox.testcases import TestCase, TestKind
 from sandbox.worker import encode_value
 

@@ -9,7 +9,7 @@ from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine, _open_lens
 from engine.task import Example, Task
 from lens.features import CandidateReading
-from lens_fakes import PROGRAMS, FakeRuntime, FakeSandbox
+from fakes import PROGRAMS, FakeRuntime, FakeSandbox
 from sandbox.worker import encode_value
 
 # x = 2 is the one example: every program passes it (2*2 = 2+2 = 2**2 = 4), and the generated inputs

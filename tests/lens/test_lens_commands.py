@@ -11,7 +11,7 @@ import pytest
 
 from atlas_lsp.commands.lens import run_eval, run_train
 from lens.records import LensRecord, append_records
-from lens_fakes import separable_records
+from fakes import separable_records
 
 
 def evaluate(records: Path, weights: Path, out: Path) -> int:

@@ -7,7 +7,7 @@ import torch
 
 from lens.evaluate import evaluate
 from lens.train import TrainSettings, split_by_problem, train_lens
-from lens_fakes import separable_records
+from fakes import separable_records
 
 FAST = TrainSettings(hidden=16, max_epochs=150, patience=30)
 
