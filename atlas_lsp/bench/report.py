@@ -50,7 +50,10 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
     count = max(len(rows), 1)
     seconds = sum(row["seconds"] for row in rows)
     cpu_seconds = sum(row.get("cpu_seconds", 0.0) for row in rows)
-    energy_kwh = seconds * ASSUMED_WATTS / 3.6e6
+    # The machine draws power once however many problems overlap: the run's busy time when every row has spans.
+    timed = all("started_at" in row for row in rows) and rows
+    wall = busy_seconds(rows) if timed else seconds
+    energy_kwh = wall * ASSUMED_WATTS / 3.6e6
     return {
         **meta,
         **_rate(rows),
@@ -60,14 +63,38 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
         "seconds_per_problem": round(seconds / count, 2),
         "tokens_out_per_second": round(sum(row["tokens_out"] for row in rows) / seconds, 2) if seconds else 0.0,
+        **_throughput(rows),
         "cpu_seconds": round(cpu_seconds, 1),
         "energy": {
             "kwh": round(energy_kwh, 5),
             "dollars": round(energy_kwh * DOLLARS_PER_KWH, 5),
             "assumed_watts": ASSUMED_WATTS,
             "dollars_per_kwh": DOLLARS_PER_KWH,
-            "basis": "wall seconds summed over problems x assumed watts",
+            "basis": "busy wall seconds of the run x assumed watts" if timed else "wall seconds summed over problems x assumed watts",
         },
+    }
+
+
+def busy_seconds(rows: Sequence[dict[str, Any]]) -> float:
+    """Wall time during which at least one problem was being solved: the union of the rows' spans."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted((row["started_at"], row["finished_at"]) for row in rows):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def _throughput(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate output tokens per wall second, over problems solved concurrently (rows without spans are
+    from runs before spans were recorded and are left out)."""
+    timed = [row for row in rows if "started_at" in row]
+    busy = busy_seconds(timed)
+    if not busy:
+        return {}
+    return {
+        "busy_seconds": round(busy, 1),
+        "aggregate_tokens_out_per_second": round(sum(row["tokens_out"] for row in timed) / busy, 2),
     }
 
 
@@ -153,9 +180,9 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
     base_name, base_rows = runs[0]
     base = {row["question_id"]: bool(row["passed"]) for row in base_rows}
     lines = [
-        "| run | problems | pass@1 | 95% CI | tokens/problem | s/problem | tokens out/s "
-        "| vs first: shared, only first, only this, p |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| run | problems | pass@1 | 95% CI | tokens/problem | s/problem | tokens out/s per problem "
+        "| tokens out/s of the run | vs first: shared, only first, only this, p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (name, rows), (_, summary) in zip(runs, summaries):
         other = {row["question_id"]: bool(row["passed"]) for row in rows}
@@ -164,6 +191,7 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
             f"| {name} | {summary['problems']} | {summary['pass_at_1']:.1%} | {summary['ci95'][0]:.1%} .. "
             f"{summary['ci95'][1]:.1%} | {summary['tokens_per_problem']:.0f} | {summary['seconds_per_problem']:.1f} "
             f"| {summary['tokens_out_per_second']:.1f} "
+            f"| {summary.get('aggregate_tokens_out_per_second', '-')} "
             f"| {test.shared}, {test.only_first}, {test.only_second}, p={test.p_value:.3f} |"
         )
     out.mkdir(parents=True, exist_ok=True)

@@ -89,9 +89,10 @@ async def run_problems(
 
 
 async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox) -> dict[str, Any]:
-    started, cpu_started = time.monotonic(), _cpu_seconds()
+    started_at, started, cpu_started = time.time(), time.monotonic(), _cpu_seconds()
     answer = await engine.solve(problem.task)
     seconds = time.monotonic() - started
+    finished_at = time.time()
     cpu_seconds = _cpu_seconds() - cpu_started
     # The answer is fixed: only now are the hidden tests read, by the judge alone.
     result = await judge.run(
@@ -122,6 +123,9 @@ async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox)
         "tokens_in": answer.tokens_in,
         "tokens_out": answer.tokens_out,
         "seconds": round(seconds, 2),
+        # Wall-clock bounds: with --jobs > 1 problems overlap, and the union of these spans is the run's busy time.
+        "started_at": round(started_at, 2),
+        "finished_at": round(finished_at, 2),
         # Process-wide CPU time while this problem ran; with --jobs > 1 concurrent problems share it.
         "cpu_seconds": round(cpu_seconds, 2),
     }

@@ -1,7 +1,8 @@
-"""Interval and significance arithmetic behind the bench reports."""
+"""Interval, significance and throughput arithmetic behind the bench reports."""
 
 import pytest
 
+from atlas_lsp.bench.report import busy_seconds, summarize
 from atlas_lsp.bench.stats import mcnemar_exact, wilson_interval
 
 
@@ -27,3 +28,22 @@ def test_mcnemar_exact_p_value_for_a_lopsided_split() -> None:
     second = {str(i): False for i in range(20)}
     # 10 discordant, all one way: p = 2 * 0.5**10.
     assert mcnemar_exact(first, second).p_value == pytest.approx(2 / 1024)
+
+
+def span(start: float, end: float, tokens_out: int = 0) -> dict:
+    return {"started_at": start, "finished_at": end, "tokens_out": tokens_out}
+
+
+def test_busy_time_counts_overlapping_problems_once() -> None:
+    assert busy_seconds([span(0, 10), span(5, 12), span(20, 25)]) == 17
+
+
+def test_a_problem_inside_another_adds_no_busy_time() -> None:
+    assert busy_seconds([span(0, 10), span(2, 3)]) == 10
+
+
+def test_run_throughput_divides_all_output_tokens_by_busy_time() -> None:
+    rows = [span(0, 10, 100), span(0, 10, 100)]
+    summary = summarize([{**row, "passed": True, "tokens_in": 0, "seconds": 10} for row in rows], {})
+    assert summary["aggregate_tokens_out_per_second"] == 20
+    assert summary["tokens_out_per_second"] == 10
