@@ -45,6 +45,7 @@ class DecoderStats:
     prompt_tokens_evaluated: int = 0
     prompt_tokens_reused: int = 0
     most_requests_in_one_step: int = 0
+    most_sequences_in_one_step: int = 0
 
 
 @dataclass
@@ -107,7 +108,8 @@ class Decoder:
         params.n_ctx = limits.context_tokens
         params.n_batch = limits.batch_tokens
         params.n_ubatch = limits.batch_tokens
-        params.n_seq_max = limits.max_sequences
+        # Cached prompts get sequence ids of their own: a cache survives while `max_sequences` decode.
+        params.n_seq_max = limits.max_sequences + limits.cached_prefixes
         # One prompt token can belong to several sequences only with a unified KV buffer.
         params.kv_unified = True
         params.n_threads = n_threads
@@ -123,7 +125,7 @@ class Decoder:
         self._batch = llama_cpp.llama_batch_init(max(limits.batch_tokens, limits.max_sequences), 0, 1)
         self._queue: deque[Request] = deque()
         self._active: list[_Sequence] = []
-        self._free_ids = list(range(limits.max_sequences))
+        self._free_ids = list(range(limits.max_sequences + limits.cached_prefixes))
         self._reserved = 0
         self._prefixes: list[_CachedPrefix] = []
         self._clock = 0
@@ -209,6 +211,8 @@ class Decoder:
 
     def _make_room(self, ids: int, cells: int) -> bool:
         """True when `ids` sequences and `cells` KV cells are free, evicting cached prompts if needed."""
+        if len(self._active) + ids > self._limits.max_sequences:
+            return False
         while len(self._free_ids) < ids or self._reserved + cells > self._limits.context_tokens:
             if not self._prefixes:
                 return False
@@ -344,6 +348,7 @@ class Decoder:
         self.stats.tokens_decoded += len(self._active)
         requests_in_step = len({id(s.request) for s in self._active})
         self.stats.most_requests_in_one_step = max(self.stats.most_requests_in_one_step, requests_in_step)
+        self.stats.most_sequences_in_one_step = max(self.stats.most_sequences_in_one_step, len(self._active))
         logits = self._logits_rows(len(self._active))
         tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
         for sequence, token in zip(self._active, tokens):

@@ -40,6 +40,7 @@ class EmbeddedRuntime:
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self._embedding_dim = llama_cpp.llama_model_n_embd(self._model)
         self._formatter = _chat_formatter(self._model, self._vocab)
+        self._max_sequences = settings.max_sequences
         threads = settings.threads or os.cpu_count() or 1
         self._decoder = Decoder(
             self._model,
@@ -81,9 +82,16 @@ class EmbeddedRuntime:
         params: Sequence[SamplingParams],
         on_token: TokenCallback | None = None,
     ) -> list[Generation]:
-        prompt = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
-        request = await self._run(self._tokenize(prompt), list(params), on_token)
-        return request.results
+        prompt = self._tokenize(self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt)
+        # More samples than sequence slots are decoded slot-sized group after group; each later group
+        # finds the prompt in the prefix cache.
+        width = self._max_sequences
+        results: list[Generation] = []
+        for first in range(0, len(params), width):
+            shifted = None if on_token is None else _shifted(on_token, first)
+            request = await self._run(prompt, list(params[first : first + width]), shifted)
+            results.extend(request.results)
+        return results
 
     async def embed(self, text: str) -> np.ndarray:
         request = await self._run(self._tokenize(text), [], None)
@@ -126,6 +134,11 @@ class EmbeddedRuntime:
         if count < 0:
             raise RuntimeFailure(f"Tokenizing {len(data)} bytes failed.")
         return list(buffer[:count])
+
+
+def _shifted(on_token: TokenCallback, offset: int) -> TokenCallback:
+    """`on_token` for a group of samples that starts at index `offset` of the caller's list."""
+    return lambda index, text: on_token(index + offset, text)
 
 
 def _chat_formatter(model, vocab) -> Jinja2ChatFormatter:

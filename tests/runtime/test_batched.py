@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import anyio
 import pytest
 
+from engine.config import EmbeddedSettings
 from engine.runtime.base import Generation, Message, SamplingParams
 from engine.runtime.embedded import EmbeddedRuntime
 
@@ -80,3 +82,25 @@ async def test_a_cached_prompt_gives_the_same_greedy_output(runtime: EmbeddedRun
     fresh = await runtime.generate(long_prompt, GREEDY)
     cached = await runtime.generate(long_prompt, GREEDY)
     assert cached.text == fresh.text
+
+
+@pytest.fixture(scope="module")
+def one_sequence_runtime(small_model_file) -> Iterator[EmbeddedRuntime]:
+    """Batching turned off: one sequence decodes at a time (`--disable batching`)."""
+    runtime = EmbeddedRuntime(small_model_file, EmbeddedSettings(context_tokens=4096, max_sequences=1), "small")
+    yield runtime
+    anyio.run(runtime.aclose)
+
+
+async def test_without_batching_k_samples_are_decoded_one_after_another(one_sequence_runtime: EmbeddedRuntime) -> None:
+    generations = await one_sequence_runtime.generate_many(ASK_FOR_CODE, [GREEDY] * 3)
+    alone = await one_sequence_runtime.generate(ASK_FOR_CODE, GREEDY)
+    assert [g.text for g in generations] == [alone.text] * 3
+    assert one_sequence_runtime.stats.most_sequences_in_one_step == 1
+
+
+async def test_without_batching_later_samples_reuse_the_cached_prompt(one_sequence_runtime: EmbeddedRuntime) -> None:
+    statement = [Message("user", "Given a list of words, return the longest one that is a palindrome. " * 4)]
+    reused_before = one_sequence_runtime.stats.prompt_tokens_reused
+    await one_sequence_runtime.generate_many(statement, [replace(GREEDY, max_tokens=2)] * 2)
+    assert one_sequence_runtime.stats.prompt_tokens_reused - reused_before >= one_sequence_runtime.count_tokens(statement[0].content) - 4
