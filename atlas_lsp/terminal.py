@@ -1,4 +1,5 @@
-"""Progress display for the headless commands: a live bar on a terminal, sparse lines in logs."""
+"""What the headless commands show: a live progress bar on a terminal, sparse lines in logs, and
+errors as one readable line."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ class ProgressBar:
             return ""
         elapsed = time.monotonic() - self._started
         return f"ETA {elapsed / fraction - elapsed:.0f}s"
+
+
+def innermost(error: BaseException) -> BaseException:
+    """The first real exception inside nested task-group exception groups: the one worth telling the user."""
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error

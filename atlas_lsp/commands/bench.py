@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from atlas_lsp.commands.engine_start import start_engine
-from atlas_lsp.terminal import ProgressBar
+from atlas_lsp.terminal import ProgressBar, innermost
 
 JUDGE_UID_OFFSET = 100
 PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "lens")
@@ -141,7 +141,7 @@ async def _bench(args: argparse.Namespace) -> int:
     try:
         await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
     except* RuntimeFailure as failures:
-        print(f"error: {failures.exceptions[0]}\nThe results so far are kept: rerun with --resume to go on.",
+        print(f"error: {innermost(failures)}\nThe results so far are kept: rerun with --resume to go on.",
               file=sys.stderr)
         status = 1
     finally:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from atlas_lsp.commands.engine_start import start_engine
-from atlas_lsp.terminal import ProgressBar
+from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
     from atlas_lsp.bench.runner import BenchProblem
@@ -159,7 +159,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     try:
         await collect(pending, engine, judge, settings, on_done)
     except* RuntimeFailure as failures:
-        print(f"error: {failures.exceptions[0]}\nThe records so far are kept: the same command goes on from them.",
+        print(f"error: {innermost(failures)}\nThe records so far are kept: the same command goes on from them.",
               file=sys.stderr)
         status = 1
     finally:
