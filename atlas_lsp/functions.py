@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import ast
 import doctest
-import json
-import math
 import re
 import textwrap
 from collections.abc import Iterator
@@ -26,9 +24,9 @@ MODULE_TARGET = "<module>"
 @dataclass(frozen=True)
 class CallExample:
     """A call of the function with literal arguments and its expected value (from a doctest or a
-    test's assert), encoded as the sandbox reads a call test: `input` a JSON list of positional
-    arguments, `output` the expected value in the sandbox's type-preserving encoding (plain JSON for
-    numbers, strings, lists; tagged for tuples, sets, dicts)."""
+    test's assert), encoded as the sandbox reads a call test: `input` the list of positional
+    arguments and `output` the expected value, both in the sandbox's type-preserving encoding (plain
+    JSON for numbers, strings, lists; tagged for tuples, sets, dicts, bytes, complex numbers)."""
 
     input: str
     output: str
@@ -141,8 +139,8 @@ def is_stub_body(body: list[ast.stmt]) -> bool:
 def parse_doctests(docstring: str, function_name: str) -> tuple[CallExample, ...]:
     """The doctests of `docstring` that call `function_name` with literal positional arguments.
 
-    Others (keyword arguments, variables, calls of other functions, arguments JSON cannot carry
-    exactly, outputs that are not literals) cannot become call tests and are skipped.
+    Others (keyword arguments, variables, calls of other functions, outputs that are not literals)
+    cannot become call tests and are skipped.
     """
     try:
         examples = doctest.DocTestParser().get_examples(docstring)
@@ -318,10 +316,7 @@ def _call_example(call: ast.expr, want: ast.expr, function_name: str) -> CallExa
         expected = ast.literal_eval(want)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
-    # The worker reads arguments with plain json.loads; a complex number has no encoding at all.
-    if not _is_exact_json(arguments) or _holds_complex(expected):
-        return None
-    return CallExample(json.dumps(arguments), encode_value(expected))
+    return CallExample(encode_value(arguments), encode_value(expected))
 
 
 def _literal_call(expression: ast.expr, function_name: str) -> list[object] | None:
@@ -340,26 +335,3 @@ def _literal_call(expression: ast.expr, function_name: str) -> list[object] | No
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
     return arguments
-
-
-def _holds_complex(value: object) -> bool:
-    if isinstance(value, complex):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_complex(key) or _holds_complex(item) for key, item in value.items())
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_holds_complex(item) for item in value)
-    return False
-
-
-def _is_exact_json(value: object) -> bool:
-    """True when JSON carries `value` unchanged: no tuples, sets, bytes, non-string keys or NaN."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_is_exact_json(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and _is_exact_json(item) for key, item in value.items())
-    return False

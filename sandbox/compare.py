@@ -12,7 +12,10 @@ also `1`, and `2` matches `2.0`: LiveCodeBench's semantics, kept on purpose.
 CALL follows evalplus: `returned == expected`; if that fails and a tolerance applies, the values are
 compared element-wise with |returned - expected| <= atol + 1e-7 * |expected| (NaN equals NaN). A tolerance
 applies when the test's atol is non-zero, or when the expected value is a float or a list/tuple of floats
-(atol then defaults to 1e-6). Unlike numpy, shapes must match exactly (no broadcasting).
+(atol then defaults to 1e-6). Unlike numpy, shapes must match exactly (no broadcasting). A few MBPP+
+problems are graded otherwise by evalplus, and a test says so in its `match`: `as_sets` (set(returned) ==
+set(expected)) and `not_none` (only whether a value was returned counts: the reference's answer stands
+for True unless it is None or False, and a returned bool must equal that).
 
 The comparison runs in the parent on decoded plain values, so candidate code never takes part in it, and
 the detail never quotes the expected answer.
@@ -91,6 +94,23 @@ def compare_call(returned: object, expected: object, atol: float = 0.0) -> Compa
     return Comparison(False, f"returned {_type_name(returned)} differs from the expected {_type_name(expected)}{tolerance}")
 
 
+def compare_as_sets(returned: object, expected: object) -> Comparison:
+    try:
+        matched = set(returned) == set(expected)  # type: ignore[call-overload]
+    except TypeError:  # not iterable, or unhashable items
+        matched = False
+    return Comparison(True) if matched else Comparison(False, "returned items differ from the expected ones")
+
+
+def compare_not_none(returned: object, expected: object) -> Comparison:
+    # The expected value is the reference's own answer (often a regex match or None): only its presence counts.
+    present = expected if isinstance(expected, bool) else expected is not None
+    matched = returned == present if isinstance(returned, bool) else present == (returned is not None)
+    if matched:
+        return Comparison(True)
+    return Comparison(False, "returned None where a value was expected" if present else "returned a value where None was expected")
+
+
 def _is_floats(value: object) -> bool:
     if isinstance(value, float):
         return True
@@ -133,5 +153,16 @@ def grade_answer(test: TestCase, stdout: str, returned: str | None) -> tuple[Ver
         if test.kind is TestKind.FUNCTIONAL:
             comparison = compare_functional(value, test.expected)
         else:
-            comparison = compare_call(value, decode_value(test.expected), test.atol)
+            comparison = _compare_call_test(test, value)
     return (Verdict.PASSED, "") if comparison.matched else (Verdict.WRONG_ANSWER, comparison.detail)
+
+
+
+def _compare_call_test(test: TestCase, returned: object) -> Comparison:
+    assert test.expected is not None
+    expected = decode_value(test.expected)
+    if test.match == "as_sets":
+        return compare_as_sets(returned, expected)
+    if test.match == "not_none":
+        return compare_not_none(returned, expected)
+    return compare_call(returned, expected, test.atol)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Literal
+
+CallMatch = Literal["equal", "as_sets", "not_none"]
+"""How a CALL answer is held to the expected value (evalplus's rules): `equal` is equality with
+evalplus's float tolerance; `as_sets` compares set(returned) with set(expected) (order and repeats
+do not count); `not_none` grades on whether something was returned (a returned bool must equal the
+expected one)."""
 
 
 class TestKind(str, enum.Enum):
@@ -12,8 +19,9 @@ class TestKind(str, enum.Enum):
     STDIN: `input` is the whole standard input; the answer is standard output (LiveCodeBench `stdin`).
     FUNCTIONAL: `input` holds JSON arguments, one per line; the answer is the return value of
         `Solution().<entry_point>(*args)` (LiveCodeBench `functional`, LeetCode problems).
-    CALL: `input` is one JSON list of positional arguments; the answer is the return value of
-        `<entry_point>(*args)` (HumanEval+/MBPP+ style, compared like evalplus).
+    CALL: `input` is the list of positional arguments in the sandbox's type-preserving encoding
+        (`sandbox.encode_value`: plain JSON, with tuples, sets and dicts tagged); the answer is the
+        return value of `<entry_point>(*args)` (HumanEval+/MBPP+ style, compared like evalplus).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -31,7 +39,8 @@ class TestCase:
     and its raw output returned, nothing is graded. Its format depends on the kind:
     STDIN the expected standard output; FUNCTIONAL the JSON of the return value (LiveCodeBench);
     CALL the value in the sandbox's type-preserving encoding (`sandbox.encode_value`), so tuples, sets
-    and non-string dictionary keys survive. `atol` is the evalplus absolute tolerance for CALL tests.
+    and non-string dictionary keys survive. `atol` is the evalplus absolute tolerance for CALL tests and
+`match` how their answer is compared.
 
     The expected answer never enters the sandbox; only `kind` and `input` are sent to the worker.
     """
@@ -42,6 +51,7 @@ class TestCase:
     input: str
     expected: str | None = None
     atol: float = 0.0
+    match: CallMatch = "equal"
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, TestKind):

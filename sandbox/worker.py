@@ -21,7 +21,9 @@ output_limit, runtime_error; grading against the expected answer happens in the 
 Return values travel in a type-preserving JSON encoding (`encode_value` / `decode_value`):
 None, bools, ints, floats (NaN/Infinity as Python's json writes them), strings and lists are plain JSON;
 every other value is a one-key object: {"tuple": [...]}, {"set": [...]}, {"frozenset": [...]},
-{"dict": [[key, value], ...]}, {"bytes": "<hex>"}, and {"repr": "...", "type": "..."} for anything else.
+{"dict": [[key, value], ...]}, {"bytes": "<hex>"}, {"complex": [real, imag]}, and {"repr": "...",
+"type": "..."} for anything else. A CALL test's arguments travel the same way, so a function written for
+tuples is called with tuples.
 numpy-like scalars are stored through `.item()`. Subclasses of the built-in types are stored as the
 built-in type, so an overridden `__eq__` never takes part in grading.
 """
@@ -93,6 +95,8 @@ def _to_json(value: object) -> object:
         return {"dict": [[_to_json(key), _to_json(item)] for key, item in value.items()]}
     if isinstance(value, (bytes, bytearray)):
         return {"bytes": bytes(value).hex()}
+    if isinstance(value, complex):
+        return {"complex": [value.real, value.imag]}
     if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return _to_json(value.item())
     return {"repr": repr(value), "type": type(value).__qualname__}
@@ -140,6 +144,8 @@ def _from_tagged(tagged: dict) -> object:
             return {key: item for key, item in payload}
         if tag == "bytes":
             return bytes.fromhex(payload)
+        if tag == "complex":
+            return complex(*payload)
     if set(tagged) == {"repr", "type"}:
         return OpaqueValue(tagged["type"], tagged["repr"])
     raise ValueError(f"unknown tag in encoded value: {sorted(tagged)}")
@@ -381,9 +387,9 @@ def _call_entry_point(program: Program, kind: str, test_input: str) -> object:
         # LiveCodeBench never has an empty input; here it means a call without arguments.
         arguments = [json.loads(line) for line in test_input.split("\n")] if test_input else []
     else:
-        arguments = json.loads(test_input)
+        arguments = decode_value(test_input)
         if not isinstance(arguments, list):
-            raise TypeError(f"a call test's input must be a JSON list of arguments, got {type(arguments).__name__}")
+            raise TypeError(f"a call test's input must be a list of arguments, got {type(arguments).__name__}")
     # Not "__main__": LiveCodeBench imports LeetCode answers as a module, so a guarded self-test block stays off.
     program.namespace["__name__"] = "solution"
     exec(program.code, program.namespace)

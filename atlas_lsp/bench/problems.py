@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import gzip
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from atlas_lsp.bench.evalplus import load_evalplus
 from atlas_lsp.bench.runner import BenchProblem
 from engine.task import Example, Task
 from sandbox.dataset import Dataset, DatasetError, Problem, load_dataset, parse_rows
 from sandbox.executor import Sandbox
-from sandbox.testcases import TestCase, TestKind
-from sandbox.worker import encode_value
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,8 @@ async def load_bench(spec: str, judge: Sandbox, ids: set[str] | None, limit: int
         return load_livecodebench_hub(spec.removeprefix(HUB_PREFIX))
     if "mbpp" in path.name.lower() or "humaneval" in path.name.lower():
         # Computing expected outputs costs a sandbox run per problem: only for the chosen ones.
-        return await load_evalplus(path, judge, ids, limit)
+        problems, errors = await load_evalplus(path, judge, ids, limit)
+        return LoadedBench(tuple(problems), tuple(errors), "full")
     return load_livecodebench(path)
 
 
@@ -108,79 +107,6 @@ def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
             )
         )
     return LoadedBench(tuple(problems), tuple(str(e) for e in dataset.row_errors), _overall(judges))
-
-
-async def load_evalplus(
-    path: Path, sandbox: Sandbox, ids: set[str] | None = None, limit: int | None = None
-) -> LoadedBench:
-    """HumanEval+/MBPP+ rows; expected outputs come from running the canonical solution in the sandbox,
-    for the rows in `ids` (all by default) up to `limit` of them."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError as error:
-        raise DatasetError(f"cannot read {path}: {error}") from None
-    problems, errors = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or (limit is not None and len(problems) >= limit):
-            continue
-        try:
-            row = json.loads(line)
-            if ids is not None and row.get("task_id") not in ids:
-                continue
-            task = _evalplus_task(row)
-            inputs = [json.dumps(args) for args in row["base_input"] + row["plus_input"]]
-            atol = float(row.get("atol") or 0.0)
-            reference = await sandbox.run(
-                row["prompt"] + "\n" + row["canonical_solution"],
-                [TestCase(TestKind.CALL, text) for text in inputs],
-                entry_point=row["entry_point"],
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            errors.append(f"line {number}: {type(error).__name__}: {error}")
-            continue
-        hidden = tuple(
-            TestCase(TestKind.CALL, text, result.returned, atol)
-            for text, result in zip(inputs, reference.tests)
-            if result.returned is not None
-        )
-        problems.append(BenchProblem(task, "", "evalplus", "", hidden, "full"))
-    return LoadedBench(tuple(problems), tuple(errors), "full")
-
-
-def _evalplus_task(row: dict) -> Task:
-    prompt = row["prompt"]
-    return Task(
-        task_id=row["task_id"],
-        kind="call",
-        statement=prompt,
-        starter_code=prompt,
-        entry_point=row["entry_point"],
-        examples=tuple(_examples_in_prompt(prompt, row["entry_point"])),
-    )
-
-
-def _examples_in_prompt(prompt: str, entry_point: str) -> list[Example]:
-    """`assert f(args) == value` lines the statement itself shows (MBPP+ prompts carry one)."""
-    examples = []
-    for line in prompt.splitlines():
-        text = line.strip()
-        if not text.startswith("assert "):
-            continue
-        try:
-            test = ast.parse(text).body[0].test  # type: ignore[attr-defined]
-            call, expected = test.left, test.comparators[0]
-            if not (isinstance(test.ops[0], ast.Eq) and isinstance(call, ast.Call)):
-                continue
-            if getattr(call.func, "id", None) != entry_point or call.keywords:
-                continue
-            args = [ast.literal_eval(arg) for arg in call.args]
-            value = ast.literal_eval(expected)
-        except (SyntaxError, ValueError, AttributeError, IndexError, TypeError):
-            continue
-        examples.append(Example(json.dumps(args), encode_value(value)))
-    return examples
 
 
 def select_problems(

@@ -7,7 +7,6 @@ edit from the same file.
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -109,7 +108,7 @@ def _value(encoded: str) -> str:
 
 def _arguments(encoded: str) -> str:
     try:
-        arguments = json.loads(encoded)
+        arguments = decode_value(encoded)
     except ValueError:
         return encoded
     if not isinstance(arguments, list):

@@ -16,6 +16,7 @@ from engine.calls import TaskCalls
 from engine.runtime.base import SamplingParams
 from engine.stages.generate import statement_of
 from engine.task import Task
+from sandbox.worker import encode_value
 
 MAX_INPUT_CHARS = 20_000
 _UNKNOWN = object()
@@ -95,7 +96,13 @@ def _parse_assertion(line: str, task: Task, parameters: list[str]) -> GeneratedT
     arguments = _call_arguments(call, task.entry_point or "", parameters)
     if arguments is None:
         return None
-    encoded = "\n".join(json.dumps(a) for a in arguments) if task.kind == "functional" else json.dumps(arguments)
+    if task.kind == "functional":
+        try:  # LeetCode problems take JSON arguments, one per line
+            encoded = "\n".join(json.dumps(a) for a in arguments)
+        except (TypeError, ValueError):  # tuples become lists, but sets and bytes have no JSON form
+            return None
+    else:
+        encoded = encode_value(arguments)
     if len(encoded) > MAX_INPUT_CHARS:
         return None
     if expected_node is None:
@@ -121,10 +128,6 @@ def _call_arguments(call: ast.expr, entry_point: str, parameters: list[str]) -> 
         return None
     values = positional + [named.get(name, _UNKNOWN) for name in parameters[len(positional):]]
     if any(value is _UNKNOWN for value in values):
-        return None
-    try:
-        json.dumps(values)
-    except (TypeError, ValueError):  # tuples become lists, but sets and bytes do not fit the encoding
         return None
     return values
 

@@ -21,6 +21,7 @@ from engine.runtime.base import SamplingParams
 from engine.stages.generate import statement_of
 from engine.stages.repair import clip
 from engine.task import Task
+from sandbox.worker import decode_value
 
 CLOSE_RATIO = 0.5
 """A runner-up cluster with at least this fraction of the leader's support is worth a judgement."""
@@ -78,8 +79,10 @@ def _shown_input(task: Task, encoded: str) -> str:
     if task.kind == "stdin":
         return encoded
     try:
-        arguments = json.loads(encoded) if task.kind == "call" else [json.loads(line) for line in encoded.splitlines()]
+        arguments = decode_value(encoded) if task.kind == "call" else [json.loads(line) for line in encoded.splitlines()]
     except ValueError:
         return encoded
-    return f"{task.entry_point}({', '.join(json.dumps(a) for a in arguments)})"
+    if not isinstance(arguments, list):
+        return encoded
+    return f"{task.entry_point}({', '.join(repr(a) for a in arguments)})"
 

@@ -58,6 +58,12 @@ def test_doctest_expected_tuple_keeps_its_type() -> None:
     assert decode_value(doctest.output) == (1, 2)
 
 
+def test_doctest_tuple_and_complex_arguments_keep_their_types() -> None:
+    (doctest,) = parse_doctests(">>> add((1,), 2j)\n(1, 2j)\n", "add")
+    assert decode_value(doctest.input) == [(1,), 2j]
+    assert decode_value(doctest.output) == (1, 2j)
+
+
 def test_doctest_expected_dict_survives_encoding() -> None:
     (doctest,) = parse_doctests(">>> counts('aab')\n{'a': 2, 'b': 1}\n", "counts")
     assert decode_value(doctest.output) == {"a": 2, "b": 1}
@@ -70,9 +76,7 @@ def test_doctest_expected_dict_survives_encoding() -> None:
         ">>> add(a=2, b=3)\n5\n",  # keyword arguments
         ">>> other(2, 3)\n5\n",  # another function
         ">>> add(*[2, 3])\n5\n",  # unpacking
-        ">>> add((1,), (2,))\n(1, 2)\n",  # tuples would reach the function as lists
         ">>> add(2, 3)\n<object at 0x1>\n",  # an output that is not a literal
-        ">>> add(1j, 2)\n(2+1j)\n",  # complex numbers have no encoding
     ],
 )
 def test_doctests_that_cannot_become_call_tests_are_skipped(example: str) -> None:

@@ -1,14 +1,14 @@
-"""HumanEval+/MBPP+ style call tests graded like evalplus: ==, else element-wise with atol for floats."""
+"""HumanEval+/MBPP+ style call tests graded like evalplus: ==, else element-wise with atol for floats;
+as sets or on presence alone where evalplus grades a problem so."""
 
 from __future__ import annotations
 
-import json
-
 from sandbox import Sandbox, TestCase, TestKind, Verdict, compare_call, encode_value
+from sandbox.testcases import CallMatch
 
 
-def call_test(arguments: list, expected: object, atol: float = 0.0) -> TestCase:
-    return TestCase(TestKind.CALL, json.dumps(arguments), encode_value(expected), atol)
+def call_test(arguments: list, expected: object, atol: float = 0.0, match: CallMatch = "equal") -> TestCase:
+    return TestCase(TestKind.CALL, encode_value(arguments), encode_value(expected), atol, match)
 
 
 async def verdict_of(sandbox: Sandbox, body: str, test: TestCase) -> Verdict:
@@ -61,3 +61,38 @@ def test_nan_matches_nan_under_a_tolerance() -> None:
 
 def test_shapes_must_match_under_a_tolerance() -> None:
     assert not compare_call([1.0, 1.0], [1.0], atol=0.1).matched
+
+
+async def test_a_tuple_argument_reaches_the_function_as_a_tuple(sandbox: Sandbox) -> None:
+    test = call_test([(1, 2), {"a": (3,)}], ["tuple", "tuple"])
+    assert await verdict_of(sandbox, "[type(args[0]).__name__, type(args[1]['a']).__name__]", test) is Verdict.PASSED
+
+
+async def test_a_plain_json_list_of_arguments_is_still_read(sandbox: Sandbox) -> None:
+    test = TestCase(TestKind.CALL, "[1, [2, 3]]", encode_value(6))
+    assert await verdict_of(sandbox, "args[0] + sum(args[1])", test) is Verdict.PASSED
+
+
+async def test_as_sets_ignores_order_and_container_type(sandbox: Sandbox) -> None:
+    test = call_test([], (4, 5), match="as_sets")
+    assert await verdict_of(sandbox, "[5, 4, 4]", test) is Verdict.PASSED
+
+
+async def test_as_sets_fails_on_a_missing_item(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "[5]", call_test([], (4, 5), match="as_sets")) is Verdict.WRONG_ANSWER
+
+
+async def test_as_sets_fails_on_an_answer_that_is_not_a_collection(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "5", call_test([], (5,), match="as_sets")) is Verdict.WRONG_ANSWER
+
+
+async def test_not_none_passes_any_value_where_the_reference_returned_something(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "'matched'", call_test([], True, match="not_none")) is Verdict.PASSED
+
+
+async def test_not_none_fails_a_value_where_the_reference_returned_none(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "'matched'", call_test([], None, match="not_none")) is Verdict.WRONG_ANSWER
+
+
+async def test_not_none_holds_a_returned_bool_to_the_reference(sandbox: Sandbox) -> None:
+    assert await verdict_of(sandbox, "False", call_test([], True, match="not_none")) is Verdict.WRONG_ANSWER

@@ -1,4 +1,4 @@
-"""The type-preserving encoding of return values that travels out of the sandbox."""
+"""The type-preserving encoding of values that travel into (arguments) and out of (return values) the sandbox."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sandbox import OpaqueValue, decode_value, encode_value
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, 0, -(10**30), 2.5, "text", [1, [2, "x"]], (1, 2), {1, 2}, frozenset({3}), {(1, 2): [3], "k": None}, b"\x00\xff"],
+    [None, True, 0, -(10**30), 2.5, "text", [1, [2, "x"]], (1, 2), {1, 2}, frozenset({3}), {(1, 2): [3], "k": None}, b"\x00\xff", 1 - 2j],
 )
 def test_value_survives_the_round_trip_with_its_type(value) -> None:
     decoded = decode_value(encode_value(value))

@@ -1,0 +1,97 @@
+"""MBPP+ graded as evalplus grades it: arguments with their real types, answers compared as evalplus does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from atlas_lsp.bench.evalplus import call_match, load_evalplus, typed_arguments
+from sandbox.executor import Sandbox
+from sandbox.isolation import FIRST_SANDBOX_UID
+from sandbox.limits import Limits
+from sandbox.results import Verdict
+from sandbox.worker import decode_value
+
+# Its own uid range, apart from the sandbox tests' and a bench's.
+JUDGE = Sandbox(Limits(wall_seconds=10.0), first_uid=FIRST_SANDBOX_UID + 500)
+
+# Shaped like MBPP+ Mbpp/2: the reference needs tuples (it adds one to a tuple), MBPP+ stores lists,
+# and evalplus compares the answers as sets.
+SHARED_ELEMENTS = {
+    "task_id": "Mbpp/2",
+    "entry_point": "similar_elements",
+    "prompt": '"""\nWrite a function to find the shared elements from the given two lists.\n'
+              'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n',
+    "canonical_solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a + ()) & set(b)))\n",
+    "base_input": [[[3, 4, 5, 6], [5, 7, 4, 10]]],
+    "plus_input": [[[1, 2], [2, 1]]],
+    "atol": 0,
+}
+
+
+@pytest.fixture
+def shared_elements_file(tmp_path: Path) -> Path:
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(SHARED_ELEMENTS) + "\n")
+    return path
+
+
+def test_mbpp_arguments_stored_as_lists_become_tuples_again() -> None:
+    assert typed_arguments("Mbpp/2", [[3, 4], [5]]) == [(3, 4), (5,)]
+
+
+def test_nested_lists_become_nested_tuples_where_evalplus_says_so() -> None:
+    assert typed_arguments("Mbpp/580", [[1, [2, [3]]], 4]) == [(1, (2, (3,))), 4]
+
+
+def test_complex_numbers_stored_as_strings_are_rebuilt() -> None:
+    assert typed_arguments("Mbpp/252", ["1+2j"]) == [1 + 2j]
+
+
+def test_other_problems_keep_their_arguments() -> None:
+    assert typed_arguments("Mbpp/3", [[1, 2]]) == [[1, 2]]
+    assert typed_arguments("HumanEval/2", [[1, 2]]) == [[1, 2]]
+
+
+def test_answers_are_compared_as_sets_or_on_presence_only_where_evalplus_does() -> None:
+    assert call_match("Mbpp/2", "similar_elements") == "as_sets"
+    assert call_match("Mbpp/737", "check_str") == "not_none"
+    assert call_match("Mbpp/3", "is_not_prime") == "equal"
+
+
+async def test_the_reference_runs_on_tuples_and_every_hidden_test_keeps_its_expected_value(
+    shared_elements_file: Path,
+) -> None:
+    (problem,), errors = await load_evalplus(shared_elements_file, JUDGE)
+    assert errors == [] and len(problem.hidden_tests) == 2
+    assert all(test.match == "as_sets" for test in problem.hidden_tests)
+
+
+async def test_an_answer_listing_the_shared_elements_in_another_order_passes(shared_elements_file: Path) -> None:
+    (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
+    answer = "def similar_elements(a, b):\n    return [x for x in reversed(b) if x in a]\n"
+    result = await JUDGE.run(answer, problem.hidden_tests, entry_point="similar_elements")
+    assert [test.verdict for test in result.tests] == [Verdict.PASSED, Verdict.PASSED]
+
+
+async def test_an_answer_missing_a_shared_element_fails(shared_elements_file: Path) -> None:
+    (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
+    answer = "def similar_elements(a, b):\n    return [x for x in a if x in b][:1]\n"
+    result = await JUDGE.run(answer, problem.hidden_tests, entry_point="similar_elements")
+    assert result.tests[0].verdict is Verdict.WRONG_ANSWER
+
+
+async def test_a_prompt_assert_wrapping_the_call_gives_no_example(shared_elements_file: Path) -> None:
+    (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
+    assert problem.task.examples == ()  # `set(f(...)) == set(...)` is not an `f(args) == value` example
+
+
+async def test_a_prompt_example_keeps_its_tuple_arguments(tmp_path: Path) -> None:
+    row = dict(SHARED_ELEMENTS, prompt='"""\nShared elements.\nassert similar_elements((3, 4), (4,)) == (4,)\n"""\n')
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (problem,), _ = await load_evalplus(path, JUDGE)
+    (example,) = problem.task.examples
+    assert decode_value(example.input) == [(3, 4), (4,)]
