@@ -17,7 +17,10 @@ import ast
 import gzip
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import anyio
 
 from atlas_lsp.bench.runner import BenchProblem
 from engine.task import Example, Task
@@ -133,33 +136,61 @@ async def load_evalplus(
             lines = handle.read().splitlines()
     except OSError as error:
         raise DatasetError(f"cannot read {path}: {error}") from None
-    problems, errors = [], []
+    rows, errors = [], []
     for number, line in enumerate(lines, start=1):
-        if not line.strip() or (limit is not None and len(problems) >= limit):
+        if not line.strip() or (limit is not None and len(rows) >= limit):
             continue
         try:
             row = json.loads(line)
             if ids is not None and row.get("task_id") not in ids:
                 continue
-            task = _evalplus_task(row)
-            inputs = [encode_value(typed_arguments(row["task_id"], args)) for args in row["base_input"] + row["plus_input"]]
-            atol = float(row.get("atol") or 0.0)
-            match = call_match(row["task_id"], row["entry_point"])
-            reference = await sandbox.run(
-                row["prompt"] + "\n" + row["canonical_solution"],
-                [TestCase(TestKind.CALL, text) for text in inputs],
-                entry_point=row["entry_point"],
-            )
+            rows.append(_EvalplusRow.read(row))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             errors.append(f"line {number}: {type(error).__name__}: {error}")
-            continue
+    problems: list[BenchProblem | None] = [None] * len(rows)
+
+    async def expect(index: int) -> None:
+        problems[index] = await rows[index].problem(sandbox)
+
+    # The sandbox runs up to its `jobs` references at once; starting one worker is most of their cost.
+    async with anyio.create_task_group() as group:
+        for index in range(len(rows)):
+            group.start_soon(expect, index)
+    return [problem for problem in problems if problem is not None], errors
+
+
+@dataclass(frozen=True)
+class _EvalplusRow:
+    task: Task
+    reference: str
+    inputs: list[str]
+    atol: float
+    match: CallMatch
+
+    @classmethod
+    def read(cls, row: dict) -> _EvalplusRow:
+        task_id = row["task_id"]
+        # Mbpp/793 stores its (empty) plus inputs as {}.
+        given = row["base_input"] + (row["plus_input"] or [])
+        inputs = [encode_value(typed_arguments(task_id, args)) for args in given]
+        return cls(
+            _evalplus_task(row),
+            row["prompt"] + "\n" + row["canonical_solution"],
+            inputs,
+            float(row.get("atol") or 0.0),
+            call_match(task_id, row["entry_point"]),
+        )
+
+    async def problem(self, sandbox: Sandbox) -> BenchProblem:
+        reference = await sandbox.run(
+            self.reference, [TestCase(TestKind.CALL, text) for text in self.inputs], entry_point=self.task.entry_point
+        )
         hidden = tuple(
-            TestCase(TestKind.CALL, text, result.returned, atol, match)
-            for text, result in zip(inputs, reference.tests)
+            TestCase(TestKind.CALL, text, result.returned, self.atol, self.match)
+            for text, result in zip(self.inputs, reference.tests)
             if result.returned is not None
         )
-        problems.append(BenchProblem(task, "", "evalplus", "", hidden, "full"))
-    return problems, errors
+        return BenchProblem(self.task, "", "evalplus", "", hidden, "full")
 
 
 def _evalplus_task(row: dict) -> Task:

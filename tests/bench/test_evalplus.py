@@ -95,3 +95,11 @@ async def test_a_prompt_example_keeps_its_tuple_arguments(tmp_path: Path) -> Non
     (problem,), _ = await load_evalplus(path, JUDGE)
     (example,) = problem.task.examples
     assert decode_value(example.input) == [(3, 4), (4,)]
+
+
+async def test_a_problem_storing_its_empty_plus_inputs_as_an_object_keeps_its_base_inputs(tmp_path: Path) -> None:
+    row = dict(SHARED_ELEMENTS, plus_input={})  # how MBPP+ stores Mbpp/793
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (problem,), errors = await load_evalplus(path, JUDGE)
+    assert errors == [] and len(problem.hidden_tests) == 1
