@@ -55,6 +55,13 @@ def in_validation(split_key: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
+def fold_of(split_key: str, folds: int) -> int:
+    """The cross-validation fold of a problem; hashed apart from `in_validation`, so the problems a
+    fold's network stops early on are spread over the other folds, not one of them."""
+    digest = hashlib.sha256(f"fold:{split_key}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") * folds // 2**64
+
+
 def split_by_problem(records: Sequence[LensRecord], share: float) -> tuple[list[LensRecord], list[LensRecord]]:
     training, validation = [], []
     for record in records:
@@ -149,6 +156,26 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
         },
     )
     return Lens(net, metadata)
+
+
+def cross_validated_energies(
+    records: Sequence[LensRecord], folds: int, settings: TrainSettings = TrainSettings()
+) -> np.ndarray:
+    """Every record's energy from a Lens that never saw its problem: problems are dealt into `folds`
+    groups, and each group is scored by a network trained (and stopped early) on the others alone.
+    With few problems this measures generalisation to new problems with all of them, where one
+    held-out split would leave too few to measure or to train on."""
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
+    energies = np.zeros(len(records), dtype=np.float32)
+    fold = np.array([fold_of(record.split_key, folds) for record in records])
+    for k in range(folds):
+        held_out = np.flatnonzero(fold == k)
+        if not len(held_out):
+            continue
+        lens = train_lens([record for record, f in zip(records, fold) if f != k], settings)
+        energies[held_out] = lens.energies_of(np.stack([records[i].input_vector() for i in held_out]))
+    return energies
 
 
 def _fit(train_batch: _Batch, validation_batch: _Batch, settings: TrainSettings) -> tuple[LensNet, float]:

@@ -6,6 +6,8 @@
       train on those records; weights go to lens/weights/ unless --out says otherwise
   --lens-eval DATASET|DIR --out DIR [--lens-weights WEIGHTS_DIR]
       DIR/lens_report.json on problems the weights were not trained on (a dataset is collected first)
+  --lens-eval RECORDS_DIR --folds K --out DIR
+      the same report by K-fold cross-validation by problem: each problem scored by a Lens trained without it
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from atlas_lsp.commands.engine_start import start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from atlas_lsp.bench.runner import BenchProblem
     from lens.evaluate import MethodScore
     from lens.features import Behaviour
     from lens.records import LensRecord
-    from lens.scoring import Lens
 
 DEFAULT_CANDIDATES = 8
 # Uid ranges of their own, apart from a bench (+0 engine, +100 judge) that may run at the same time:
@@ -45,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="never collect these problems: ids or titles one per line, or a dataset .jsonl (e.g. the evaluation set)",
     )
     group.add_argument("--lens-weights", metavar="DIR", help="folder of the weights --lens-eval measures (default: lens/weights)")
+    group.add_argument(
+        "--folds", type=int, metavar="K",
+        help="--lens-eval RECORDS_DIR by K-fold cross-validation by problem instead of the shipped weights",
+    )
 
 
 def run_collect(args: argparse.Namespace) -> int:
@@ -169,12 +176,16 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
 
 
 async def _eval_command(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from engine.models import PACKAGED_MODELS
     from lens.records import read_records
     from lens.weights import WEIGHTS_DIR, LensMismatch, load_lens
 
-    folder = Path(args.lens_weights) if args.lens_weights else WEIGHTS_DIR
     source = Path(args.lens_eval)
+    if args.folds is not None:
+        return _cross_validate(source, args.folds, Path(args.out))
+    folder = Path(args.lens_weights) if args.lens_weights else WEIGHTS_DIR
     if source.is_dir():
         records = read_records([source])
         if not records:
@@ -208,8 +219,41 @@ async def _eval_command(args: argparse.Namespace) -> int:
         print(f"error: records from model sha256 {', '.join(sorted(foreign))}, but the weights in {folder} were "
               f"trained for {lens.metadata.model_sha256}", file=sys.stderr)
         return 2
-    report = _report(records, lens, trained, folder)
-    out = Path(args.out)
+    held_out = [r for r in records if not (r.names() & trained)]
+    energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
+    header = {
+        "weights": str(folder),
+        "model": lens.metadata.model,
+        "trained": lens.metadata.trained,
+        "records_skipped_as_trained_on": len(records) - len(held_out),
+    }
+    return _write_report(_report(held_out, energies, header), Path(args.out))
+
+
+def _cross_validate(source: Path, folds: int, out: Path) -> int:
+    from lens.records import read_records
+    from lens.train import cross_validated_energies
+
+    if not source.is_dir():
+        print("error: --folds needs a records folder (from --lens-collect), not a dataset", file=sys.stderr)
+        return 2
+    records = read_records([source])
+    try:
+        energies = cross_validated_energies(records, folds)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    header = {
+        "weights": f"{folds}-fold cross-validation by problem over {source}: each problem scored by a Lens "
+                   "trained and stopped early on other problems only",
+        "model": records[0].model,
+        "folds": folds,
+        "records_skipped_as_trained_on": 0,
+    }
+    return _write_report(_report(records, energies, header), out)
+
+
+def _write_report(report: dict[str, Any], out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "lens_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({key: report[key] for key in ("records", "mixed_problems", "auc")} | {
@@ -219,15 +263,11 @@ async def _eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(records: Sequence[LensRecord], lens: Lens, trained: set[str], folder: Path) -> dict[str, Any]:
-    import numpy as np
-
+def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[str, Any]) -> dict[str, Any]:
     from atlas_lsp.bench.stats import wilson_interval
     from lens.evaluate import evaluate
 
-    held_out = [r for r in records if not (r.names() & trained)]
-    energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
-    result = evaluate(held_out, energies, engine_selection)
+    result = evaluate(records, energies, engine_selection)
 
     def score(method: MethodScore | None, with_interval: bool = True) -> dict[str, Any]:
         assert method is not None  # every method is scored when a selection rule is given
@@ -238,14 +278,11 @@ def _report(records: Sequence[LensRecord], lens: Lens, trained: set[str], folder
         return entry
 
     return {
-        "weights": str(folder),
-        "model": lens.metadata.model,
-        "trained": lens.metadata.trained,
-        "records_skipped_as_trained_on": len(records) - len(held_out),
+        **header,
         "records": result.records,
         "problems": result.problems,
         "mixed_problems": result.mixed_problems,
-        "judges": dict(Counter(record.judge for record in held_out)),
+        "judges": dict(Counter(record.judge for record in records)),
         "auc": result.auc,
         "pairwise_accuracy": result.pairwise_accuracy,
         "selection": {

@@ -15,7 +15,7 @@ from fakes import separable_records
 
 
 def evaluate(records: Path, weights: Path, out: Path) -> int:
-    return run_eval(Namespace(lens_eval=str(records), lens_weights=str(weights), out=str(out), model=None))
+    return run_eval(Namespace(lens_eval=str(records), lens_weights=str(weights), out=str(out), model=None, folds=None))
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,20 @@ def test_eval_refuses_records_of_another_model_than_the_weights(trained, tmp_pat
     metadata = other_weights / "small.json"
     metadata.write_text(metadata.read_text().replace("a" * 64, "b" * 64))
     assert evaluate(records_dir, other_weights, tmp_path / "eval") == 2
+
+
+def test_cross_validated_eval_needs_no_weights_and_scores_every_problem(tmp_path: Path) -> None:
+    records = separable_records(problems=30)
+    append_records(tmp_path / "records", records)
+    arguments = Namespace(lens_eval=str(tmp_path / "records"), folds=3, lens_weights=str(tmp_path / "none"),
+                          out=str(tmp_path / "eval"), model=None)
+    assert run_eval(arguments) == 0
+    report = json.loads((tmp_path / "eval" / "lens_report.json").read_text())
+    assert report["folds"] == 3 and report["problems"] == 30 and report["records"] == len(records)
+
+
+def test_cross_validation_of_a_dataset_instead_of_records_is_refused(tmp_path: Path) -> None:
+    dataset = tmp_path / "problems.jsonl"
+    dataset.write_text("{}\n")
+    arguments = Namespace(lens_eval=str(dataset), folds=3, lens_weights=None, out=str(tmp_path / "eval"), model=None)
+    assert run_eval(arguments) == 2

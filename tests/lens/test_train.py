@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from lens.evaluate import evaluate
-from lens.train import TrainSettings, split_by_problem, train_lens
+import lens.train
+from lens.evaluate import evaluate, roc_auc
+from lens.train import TrainSettings, cross_validated_energies, fold_of, in_validation, split_by_problem, train_lens
 from fakes import separable_records
 
 FAST = TrainSettings(hidden=16, max_epochs=150, patience=30)
@@ -38,3 +40,32 @@ def test_the_metadata_names_the_problems_trained_on_and_held_out() -> None:
     assert set(lens.metadata.validation_problems) == {r.problem_id for r in validation}
     assert lens.metadata.training_records == len(training)
     assert lens.metadata.embedding_dim == 8 and lens.metadata.model_sha256 == records[0].model_sha256
+
+
+def test_cross_validation_scores_each_problem_with_a_lens_trained_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = separable_records(problems=40)
+    trained_on: list[set[str]] = []
+
+    def spying_train(subset, settings):
+        trained_on.append({r.problem_id for r in subset})
+        return train_lens(subset, settings)
+
+    monkeypatch.setattr(lens.train, "train_lens", spying_train)
+    cross_validated_energies(records, folds=4, settings=FAST)
+    assert len(trained_on) == 4
+    for problems in trained_on:
+        held_out = {r.problem_id for r in records} - problems
+        assert held_out and all(fold_of(p, 4) == fold_of(next(iter(held_out)), 4) for p in held_out)
+
+
+def test_cross_validated_energies_still_find_a_predictive_feature() -> None:
+    records = separable_records(problems=60)
+    energies = cross_validated_energies(records, folds=3, settings=FAST)
+    auc = roc_auc([-e for e in energies], [r.label for r in records])
+    assert auc is not None and auc > 0.85
+
+
+def test_the_problems_a_fold_stops_early_on_are_not_one_fold() -> None:
+    keys = [f"p{n}" for n in range(200)]
+    folds_of_validation = {fold_of(key, 5) for key in keys if in_validation(key, 0.2)}
+    assert len(folds_of_validation) == 5
