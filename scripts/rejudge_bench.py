@@ -19,11 +19,10 @@ import anyio
 
 from atlas_lsp.bench.problems import load_bench
 from atlas_lsp.bench.report import read_results, summarize, write_report
+from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
 from sandbox.executor import Sandbox
 from sandbox.isolation import FIRST_SANDBOX_UID
 from sandbox.limits import Limits
-
-JUDGE_UID_OFFSET = 100
 
 
 async def rejudge(dataset: str, run_dirs: list[Path]) -> None:

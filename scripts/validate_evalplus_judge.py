@@ -20,15 +20,15 @@ from pathlib import Path
 import anyio
 
 from atlas_lsp.bench.evalplus import load_evalplus
+from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
 from sandbox.executor import Sandbox
 from sandbox.isolation import FIRST_SANDBOX_UID
 from sandbox.limits import Limits
 
-JUDGE_UID_OFFSET = 100
-
 
 async def validate(dataset: Path, out: Path) -> dict:
-    with gzip.open(dataset, "rt", encoding="utf-8") if dataset.suffix == ".gz" else open(dataset, encoding="utf-8") as handle:
+    opener = gzip.open if dataset.suffix == ".gz" else open
+    with opener(dataset, "rt", encoding="utf-8") as handle:
         rows = {row["task_id"]: row for row in map(json.loads, filter(str.strip, handle))}
     judge = Sandbox(Limits(wall_seconds=6.0), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
     started = time.monotonic()
