@@ -167,6 +167,7 @@ def cross_validated_energies(
     held-out split would leave too few to measure or to train on."""
     if folds < 2:
         raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
+    _single_source(records)
     energies = np.zeros(len(records), dtype=np.float32)
     fold = np.array([fold_of(record.split_key, folds) for record in records])
     for k in range(folds):

@@ -5,12 +5,13 @@
 When the judge changes (e.g. MBPP+ graded as evalplus grades it), the answers a run already fixed
 are graded again: each row of RUN_DIR/results.jsonl gets the new verdict, keeps the old one under
 `judged_before`, and summary.json / report.md are rewritten from the rows. The answers, their
-tokens and their timings stay as they were.
+tokens and their timings stay as they were. Tests get the bench's default 6 s limit.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,9 @@ async def rejudge(dataset: str, run_dirs: list[Path]) -> None:
     judge = Sandbox(Limits(wall_seconds=6.0), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
     loaded = await load_bench(dataset, judge, ids, None)
     problems = {problem.task.task_id: problem for problem in loaded.problems}
+    missing = ids - set(problems)
+    if missing:  # checked before any run is rewritten, so no run is left half regraded
+        raise SystemExit(f"error: {dataset} has no problem {', '.join(sorted(missing))}")
     judged_at = time.strftime("%Y-%m-%dT%H:%M:%S")
     for run_dir, rows in runs.items():
         changed = []
@@ -46,8 +50,10 @@ async def rejudge(dataset: str, run_dirs: list[Path]) -> None:
                 changed.append(f"{row['question_id']} {before['passed']}->{row['passed']}")
             row["judged_before"] = before
             row["rejudged_at"] = judged_at
-        with open(run_dir / "results.jsonl", "w", encoding="utf-8") as handle:
+        fresh = run_dir / "results.jsonl.new"
+        with open(fresh, "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
+        os.replace(fresh, run_dir / "results.jsonl")
         meta = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
         summary = summarize(rows, {key: meta[key] for key in meta if key in _META_KEYS})
         write_report(run_dir, summary)

@@ -147,7 +147,7 @@ async def load_evalplus(
             rows.append(_EvalplusRow.read(row))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             errors.append(f"line {number}: {type(error).__name__}: {error}")
-    problems: list[BenchProblem | None] = [None] * len(rows)
+    problems: dict[int, BenchProblem] = {}
 
     async def expect(index: int) -> None:
         problems[index] = await rows[index].problem(sandbox)
@@ -156,7 +156,7 @@ async def load_evalplus(
     async with anyio.create_task_group() as group:
         for index in range(len(rows)):
             group.start_soon(expect, index)
-    return [problem for problem in problems if problem is not None], errors
+    return [problems[index] for index in range(len(rows))], errors
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,8 @@ class _EvalplusRow:
     @classmethod
     def read(cls, row: dict) -> _EvalplusRow:
         task_id = row["task_id"]
+        if not isinstance(row["entry_point"], str) or not row["entry_point"]:
+            raise ValueError(f"{task_id} names no entry_point")
         # Mbpp/793 stores its (empty) plus inputs as {}.
         given = row["base_input"] + (row["plus_input"] or [])
         inputs = [encode_value(typed_arguments(task_id, args)) for args in given]

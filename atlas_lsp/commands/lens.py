@@ -222,6 +222,7 @@ async def _eval_command(args: argparse.Namespace) -> int:
     held_out = [r for r in records if not (r.names() & trained)]
     energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
     header = {
+        "method": "weights trained elsewhere, scored on the problems they were neither trained nor validated on",
         "weights": str(folder),
         "model": lens.metadata.model,
         "trained": lens.metadata.trained,
@@ -238,14 +239,17 @@ def _cross_validate(source: Path, folds: int, out: Path) -> int:
         print("error: --folds needs a records folder (from --lens-collect), not a dataset", file=sys.stderr)
         return 2
     records = read_records([source])
+    if not records:
+        print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
+        return 2
     try:
         energies = cross_validated_energies(records, folds)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     header = {
-        "weights": f"{folds}-fold cross-validation by problem over {source}: each problem scored by a Lens "
-                   "trained and stopped early on other problems only",
+        "method": f"{folds}-fold cross-validation by problem over {source}: each problem scored by a Lens "
+                  "trained and stopped early on other problems only",
         "model": records[0].model,
         "folds": folds,
         "records_skipped_as_trained_on": 0,

@@ -103,3 +103,12 @@ async def test_a_problem_storing_its_empty_plus_inputs_as_an_object_keeps_its_ba
     path.write_text(json.dumps(row) + "\n")
     (problem,), errors = await load_evalplus(path, JUDGE)
     assert errors == [] and len(problem.hidden_tests) == 1
+
+
+async def test_a_row_without_an_entry_point_is_reported_and_the_others_load(tmp_path: Path) -> None:
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(dict(SHARED_ELEMENTS, task_id="Mbpp/1", entry_point="")) + "\n"
+                    + json.dumps(SHARED_ELEMENTS) + "\n")
+    problems, errors = await load_evalplus(path, JUDGE)
+    assert [p.task.task_id for p in problems] == ["Mbpp/2"]
+    assert len(errors) == 1 and "line 1" in errors[0] and "entry_point" in errors[0]

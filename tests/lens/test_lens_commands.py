@@ -67,3 +67,10 @@ def test_cross_validation_of_a_dataset_instead_of_records_is_refused(tmp_path: P
     dataset.write_text("{}\n")
     arguments = Namespace(lens_eval=str(dataset), folds=3, lens_weights=None, out=str(tmp_path / "eval"), model=None)
     assert run_eval(arguments) == 2
+
+
+def test_cross_validation_of_an_empty_records_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "records").mkdir()
+    arguments = Namespace(lens_eval=str(tmp_path / "records"), folds=3, lens_weights=None,
+                          out=str(tmp_path / "eval"), model=None)
+    assert run_eval(arguments) == 2

@@ -8,6 +8,7 @@ import torch
 
 import lens.train
 from lens.evaluate import evaluate, roc_auc
+from lens.records import LensRecord
 from lens.train import TrainSettings, cross_validated_energies, fold_of, in_validation, split_by_problem, train_lens
 from fakes import separable_records
 
@@ -69,3 +70,10 @@ def test_the_problems_a_fold_stops_early_on_are_not_one_fold() -> None:
     keys = [f"p{n}" for n in range(200)]
     folds_of_validation = {fold_of(key, 5) for key in keys if in_validation(key, 0.2)}
     assert len(folds_of_validation) == 5
+
+
+def test_cross_validation_refuses_records_of_two_models() -> None:
+    records = separable_records(problems=20)
+    other = [LensRecord(**{**r.__dict__, "model_sha256": "b" * 64}) for r in separable_records(problems=20, seed=2)]
+    with pytest.raises(ValueError, match="one model"):
+        cross_validated_energies(records + other, folds=2, settings=FAST)
