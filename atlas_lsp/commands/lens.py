@@ -1,6 +1,6 @@
 """`atlas-lsp --lens-collect / --lens-train / --lens-eval`: data, training and honest measurement of C(x).
 
-  --lens-collect DATASET --model M --out DIR [--candidates K] [--exclude-ids FILE]
+  --lens-collect DATASET --model M --out DIR [--candidates K] [--exclude-ids FILE] [--disable plan]
       records of every candidate of every problem, labelled by the judge (resumable: DIR/records.jsonl)
   --lens-train DIR [DIR ...] [--out WEIGHTS_DIR]
       train on those records; weights go to lens/weights/ unless --out says otherwise
@@ -110,6 +110,10 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     from sandbox.isolation import FIRST_SANDBOX_UID
     from sandbox.limits import Limits
 
+    unsupported = sorted(set(args.disable) - {"plan"})
+    if unsupported:
+        print(f"error: --lens-collect can turn off only plan, not {', '.join(unsupported)}", file=sys.stderr)
+        return 2
     model = args.model or "default"
     model_sha256 = packaged_sha256(model)
     if model_sha256 is None:
@@ -131,9 +135,11 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     if not problems:
         print("error: no problem selected (check --ids, --exclude-ids, --limit)", file=sys.stderr)
         return 2
+    # The other stages either write no candidate or shape the features the Lens reads at inference.
+    # Without plans a problem costs about a third of the output tokens.
     pipeline = PipelineConfig(
         candidates=args.candidates or DEFAULT_CANDIDATES, router=False, lens=False, seed=args.seed,
-        max_tokens=args.max_tokens,
+        max_tokens=args.max_tokens, plan="plan" not in args.disable,
     )
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)

@@ -74,3 +74,11 @@ def test_cross_validation_of_an_empty_records_folder_is_refused(tmp_path: Path) 
     arguments = Namespace(lens_eval=str(tmp_path / "records"), folds=3, lens_weights=None,
                           out=str(tmp_path / "eval"), model=None)
     assert run_eval(arguments) == 2
+
+
+def test_collect_refuses_to_turn_off_a_stage_the_lens_features_come_from(tmp_path: Path) -> None:
+    from atlas_lsp.cli import main
+
+    status = main(["--lens-collect", str(tmp_path / "problems.jsonl"), "--model", "small",
+                   "--out", str(tmp_path / "records"), "--disable", "self_tests"])
+    assert status == 2 and not (tmp_path / "records").exists()
