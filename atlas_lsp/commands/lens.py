@@ -136,7 +136,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         print("error: no problem selected (check --ids, --exclude-ids, --limit)", file=sys.stderr)
         return 2
     # The other stages either write no candidate or shape the features the Lens reads at inference.
-    # Without plans a problem costs about a third of the output tokens.
+    # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
     pipeline = PipelineConfig(
         candidates=args.candidates or DEFAULT_CANDIDATES, router=False, lens=False, seed=args.seed,
         max_tokens=args.max_tokens, plan="plan" not in args.disable,
