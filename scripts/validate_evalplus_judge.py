@@ -11,7 +11,6 @@ problem, so the judge's test set is known exactly.
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import anyio
 
-from atlas_lsp.bench.evalplus import load_evalplus
+from atlas_lsp.bench.evalplus import expected_problems, read_evalplus_rows
 from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
 from sandbox.executor import Sandbox
 from sandbox.isolation import FIRST_SANDBOX_UID
@@ -27,31 +26,20 @@ from sandbox.limits import Limits
 
 
 async def validate(dataset: Path, out: Path) -> dict:
-    opener = gzip.open if dataset.suffix == ".gz" else open
-    rows = {}
-    with opener(dataset, "rt", encoding="utf-8") as handle:
-        for line in filter(str.strip, handle):
-            try:
-                row = json.loads(line)
-                rows[row["task_id"]] = row
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue  # load_evalplus reports the row among unreadable_rows
     judge = Sandbox(Limits(wall_seconds=6.0), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
     started = time.monotonic()
-    problems, errors = await load_evalplus(dataset, judge)
+    rows, errors = read_evalplus_rows(dataset)
+    problems = await expected_problems(rows, judge)
     failures, dropped = {}, {}
-    for problem in problems:
-        row = rows[problem.task.task_id]
-        given = len(row["base_input"]) + len(row["plus_input"] or [])
-        if given != len(problem.hidden_tests):
-            dropped[problem.task.task_id] = {"inputs": given, "kept": len(problem.hidden_tests)}
-        result = await judge.run(
-            row["prompt"] + "\n" + row["canonical_solution"], problem.hidden_tests, entry_point=problem.task.entry_point
-        )
+    for row, problem in zip(rows, problems):
+        task_id = row.task.task_id
+        if len(row.inputs) != len(problem.hidden_tests):
+            dropped[task_id] = {"inputs": len(row.inputs), "kept": len(problem.hidden_tests)}
+        result = await judge.run(row.reference, problem.hidden_tests, entry_point=row.task.entry_point)
         if not result.passed:
             first = next((test.detail for test in result.tests if not test.passed), "no test left to run")
-            failures[problem.task.task_id] = {"verdict": result.verdict.value, "tests_passed": result.tests_passed,
-                                              "tests": len(problem.hidden_tests), "first_failure": first[:300]}
+            failures[task_id] = {"verdict": result.verdict.value, "tests_passed": result.tests_passed,
+                                 "tests": len(problem.hidden_tests), "first_failure": first[:300]}
     report = {
         "dataset": str(dataset),
         "problems": len(problems),

@@ -130,6 +130,14 @@ async def load_evalplus(
 ) -> tuple[list[BenchProblem], list[str]]:
     """HumanEval+/MBPP+ rows and the errors of unreadable ones; expected outputs come from running the
     canonical solution in the sandbox, for the rows in `ids` (all by default) up to `limit` of them."""
+    rows, errors = read_evalplus_rows(path, ids, limit)
+    return await expected_problems(rows, sandbox), errors
+
+
+def read_evalplus_rows(
+    path: Path, ids: set[str] | None = None, limit: int | None = None
+) -> tuple[list[EvalplusRow], list[str]]:
+    """The readable rows in `ids` (all by default) up to `limit` of them, and an error per unreadable row."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as handle:
@@ -144,9 +152,14 @@ async def load_evalplus(
             row = json.loads(line)
             if ids is not None and row.get("task_id") not in ids:
                 continue
-            rows.append(_EvalplusRow.read(row))
+            rows.append(EvalplusRow.read(row))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             errors.append(f"line {number}: {type(error).__name__}: {error}")
+    return rows, errors
+
+
+async def expected_problems(rows: list[EvalplusRow], sandbox: Sandbox) -> list[BenchProblem]:
+    """Each row as a problem whose hidden tests carry the canonical solution's outputs, in row order."""
     problems: dict[int, BenchProblem] = {}
 
     async def expect(index: int) -> None:
@@ -156,11 +169,13 @@ async def load_evalplus(
     async with anyio.create_task_group() as group:
         for index in range(len(rows)):
             group.start_soon(expect, index)
-    return [problems[index] for index in range(len(rows))], errors
+    return [problems[index] for index in range(len(rows))]
 
 
 @dataclass(frozen=True)
-class _EvalplusRow:
+class EvalplusRow:
+    """One row as read: its task, the canonical program and every input it gives, typed as evalplus types them."""
+
     task: Task
     reference: str
     inputs: list[str]
@@ -168,7 +183,7 @@ class _EvalplusRow:
     match: CallMatch
 
     @classmethod
-    def read(cls, row: dict) -> _EvalplusRow:
+    def read(cls, row: dict) -> EvalplusRow:
         task_id = row["task_id"]
         if not isinstance(row["entry_point"], str) or not row["entry_point"]:
             raise ValueError(f"{task_id} names no entry_point")
