@@ -1,8 +1,9 @@
-"""Training records: one JSON line per labelled candidate in `<folder>/records.jsonl`.
+"""Training records in `<folder>/records.jsonl`: one JSON line per problem, the list of its labelled candidates.
 
 A record holds what the Lens reads at inference (embedding, features, behaviour) plus the label
 the judge gave afterwards. Labels exist only here, for training and evaluation; the engine never
-reads records.
+reads records. A problem is one line so that a crash in the middle of writing it leaves a cut last
+line, never a problem that looks recorded with some of its candidates missing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ import numpy as np
 from lens.features import Behaviour, CandidateFeatures, lens_input
 
 RECORDS_FILE = "records.jsonl"
+
+
+class UnreadableRecords(ValueError):
+    """A records file with a damaged line that no crash of the writer explains."""
+
 JudgeKind = Literal["full", "public-only", "use"]
 """full: hidden tests; public-only: the dataset has only public tests (weak labels); use: an outcome seen in use."""
 
@@ -61,29 +67,26 @@ class LensRecord:
     def input_vector(self) -> np.ndarray:
         return lens_input(self.embedding, self.features.vector())
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "problem_id": self.problem_id,
-                "dataset": self.dataset,
-                "title": self.title,
-                "origin": self.origin,
-                "code": self.code,
-                "embedding": encode_embedding(self.embedding),
-                "embedding_dim": int(self.embedding.shape[0]),
-                "features": asdict(self.features),
-                "behaviour": asdict(self.behaviour),
-                "label": self.label,
-                "judge": self.judge,
-                "model": self.model,
-                "model_sha256": self.model_sha256,
-                "prompt_set": self.prompt_set,
-            }
-        )
+    def to_dict(self) -> dict:
+        return {
+            "problem_id": self.problem_id,
+            "dataset": self.dataset,
+            "title": self.title,
+            "origin": self.origin,
+            "code": self.code,
+            "embedding": encode_embedding(self.embedding),
+            "embedding_dim": int(self.embedding.shape[0]),
+            "features": asdict(self.features),
+            "behaviour": asdict(self.behaviour),
+            "label": self.label,
+            "judge": self.judge,
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "prompt_set": self.prompt_set,
+        }
 
     @classmethod
-    def from_json(cls, line: str) -> LensRecord:
-        raw = json.loads(line)
+    def from_dict(cls, raw: dict) -> LensRecord:
         behaviour = raw["behaviour"]
         return cls(
             problem_id=raw["problem_id"],
@@ -109,6 +112,9 @@ class LensRecord:
 
 def encode_embedding(embedding: np.ndarray) -> str:
     """base64 of little-endian float16: a quarter of the JSON size, and finer than the signal."""
+    if np.abs(embedding).max(initial=0.0) > np.finfo(np.float16).max or not np.isfinite(embedding).all():
+        # One inf would turn every standardised input into NaN when the Lens trains.
+        raise ValueError("embedding has values beyond float16's range: it cannot be stored")
     return base64.b64encode(embedding.astype("<f2").tobytes()).decode("ascii")
 
 
@@ -116,6 +122,8 @@ def decode_embedding(text: str, dim: int) -> np.ndarray:
     values = np.frombuffer(base64.b64decode(text), dtype="<f2")
     if values.shape != (dim,):
         raise ValueError(f"embedding has {values.size} values, expected {dim}")
+    if not np.isfinite(values).all():
+        raise ValueError("embedding has values that are not finite")
     return values.astype(np.float32)
 
 
@@ -128,25 +136,43 @@ def compact_behaviour(behaviour: Behaviour) -> Behaviour:
 
 
 def append_records(folder: Path, records: Sequence[LensRecord]) -> None:
-    """Append one problem's records in a single write, so an interruption loses whole problems."""
+    """Append one problem's records as one line, after cutting off a line a crash left without its newline."""
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / RECORDS_FILE).open("a", encoding="utf-8") as handle:
-        handle.write("".join(record.to_json() + "\n" for record in records))
+    path = folder / RECORDS_FILE
+    with path.open("a+b") as handle:
+        size = handle.seek(0, 2)
+        if size:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                handle.seek(0)
+                handle.truncate(handle.read().rfind(b"\n") + 1)
+        handle.write((json.dumps([record.to_dict() for record in records]) + "\n").encode("utf-8"))
         handle.flush()
 
 
 def read_records(folders: Iterable[Path]) -> list[LensRecord]:
-    """Every complete record in the folders' records.jsonl files, in file order."""
+    """Every recorded problem's records in the folders' records.jsonl files, in file order.
+
+    A last line without its newline is a problem a crash cut off: it is skipped and collected again.
+    Any other damaged line raises UnreadableRecords, since skipping it would silently lose a problem.
+    """
     records = []
     for folder in folders:
         path = folder / RECORDS_FILE
         if not path.exists():
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(LensRecord.from_json(line))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):  # a line cut by a crash
+        # A line is written with its newline in one write: text after the last newline is a cut write.
+        complete = path.read_text(encoding="utf-8").rpartition("\n")[0]
+        for number, line in enumerate(complete.split("\n"), start=1):
+            if not line.strip():
                 continue
+            try:
+                records.extend(LensRecord.from_dict(raw) for raw in json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                raise UnreadableRecords(
+                    f"{path}, line {number}: {type(error).__name__}: {error}. Each line is one problem's records; "
+                    "delete that line and run --lens-collect again to collect the problem anew."
+                ) from None
     return records
 
 

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from lens.features import Behaviour
     from lens.records import LensRecord
 
-DEFAULT_CANDIDATES = 8
 # Uid ranges of their own, apart from a bench (+0 engine, +100 judge) that may run at the same time:
 # workers sharing a uid share its process limit.
 ENGINE_UID_OFFSET = 200
@@ -67,10 +66,9 @@ def run_train(args: argparse.Namespace) -> int:
     from lens.weights import WEIGHTS_DIR, save_lens
 
     folders = [Path(folder) for folder in args.lens_train]
-    records = read_records(folders)
     try:
-        lens = train_lens(records)
-    except ValueError as error:
+        lens = train_lens(read_records(folders))
+    except ValueError as error:  # UnreadableRecords among them
         print(f"error: {error}", file=sys.stderr)
         return 2
     path = save_lens(lens, Path(args.out) if args.out else WEIGHTS_DIR)
@@ -88,8 +86,13 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _run(command: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
+    from lens.records import UnreadableRecords
+
     try:
         return anyio.run(command, args)
+    except UnreadableRecords as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished problems are in {args.out}/records.jsonl (run again to continue)", file=sys.stderr)
         return 130
@@ -136,9 +139,10 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         print("error: no problem selected (check --ids, --exclude-ids, --limit)", file=sys.stderr)
         return 2
     # The other stages either write no candidate or shape the features the Lens reads at inference.
+    # The engine's candidate count by default: cluster shares are features, and scale with it.
     # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
     pipeline = PipelineConfig(
-        candidates=args.candidates or DEFAULT_CANDIDATES, router=False, lens=False, seed=args.seed,
+        candidates=args.candidates or PipelineConfig().candidates, router=False, lens=False, seed=args.seed,
         max_tokens=args.max_tokens, plan="plan" not in args.disable,
     )
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
@@ -226,7 +230,11 @@ async def _eval_command(args: argparse.Namespace) -> int:
               f"trained for {lens.metadata.model_sha256}", file=sys.stderr)
         return 2
     held_out = [r for r in records if not (r.names() & trained)]
-    energies = lens.energies_of(np.stack([r.input_vector() for r in held_out])) if held_out else np.zeros(0)
+    if not held_out:
+        print(f"error: every problem in {source} was used to train or validate the weights in {folder}: "
+              "nothing is left to measure them on (collect other problems, or use --folds K)", file=sys.stderr)
+        return 2
+    energies = lens.energies_of(np.stack([r.input_vector() for r in held_out]))
     header = {
         "method": "weights trained elsewhere, scored on the problems they were neither trained nor validated on",
         "weights": str(folder),

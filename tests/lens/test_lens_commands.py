@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from atlas_lsp.commands.lens import run_eval, run_train
-from lens.records import LensRecord, append_records
+from lens.records import RECORDS_FILE, LensRecord, append_records
 from fakes import separable_records
 
 
@@ -50,6 +50,22 @@ def test_eval_refuses_records_of_another_model_than_the_weights(trained, tmp_pat
     metadata = other_weights / "small.json"
     metadata.write_text(metadata.read_text().replace("a" * 64, "b" * 64))
     assert evaluate(records_dir, other_weights, tmp_path / "eval") == 2
+
+
+def test_eval_on_the_records_the_weights_came_from_is_refused(trained, tmp_path: Path) -> None:
+    _, records_dir, weights_dir = trained
+    assert evaluate(records_dir, weights_dir, tmp_path / "eval") == 2
+    assert not (tmp_path / "eval" / "lens_report.json").exists()
+
+
+def test_eval_of_a_damaged_records_file_is_a_clear_error(trained, tmp_path: Path, capsys) -> None:
+    records, _, weights_dir = trained
+    append_records(tmp_path / "records", records[:2])
+    with (tmp_path / "records" / RECORDS_FILE).open("a") as handle:
+        handle.write("{damaged\n")
+    append_records(tmp_path / "records", records[2:4])
+    assert evaluate(tmp_path / "records", weights_dir, tmp_path / "eval") == 2
+    assert "line 2" in capsys.readouterr().err
 
 
 def test_cross_validated_eval_needs_no_weights_and_scores_every_problem(tmp_path: Path) -> None:
