@@ -19,7 +19,8 @@ from pathlib import Path
 import anyio
 
 from atlas_lsp.bench.problems import load_bench
-from atlas_lsp.bench.report import read_results, summarize, write_report
+from atlas_lsp.bench.report import RUN_DESCRIPTION_KEYS, summarize, write_report
+from atlas_lsp.bench.runner import read_results
 from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
 from sandbox.executor import Sandbox
 from sandbox.isolation import FIRST_SANDBOX_UID
@@ -55,13 +56,9 @@ async def rejudge(dataset: str, run_dirs: list[Path]) -> None:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
         os.replace(fresh, run_dir / "results.jsonl")
         meta = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        summary = summarize(rows, {key: meta[key] for key in meta if key in _META_KEYS})
+        summary = summarize(rows, {key: meta[key] for key in RUN_DESCRIPTION_KEYS if key in meta})
         write_report(run_dir, summary)
         print(f"{run_dir}: {summary['passed']}/{summary['problems']}; changed: {', '.join(changed) or 'none'}")
-
-
-# The run's description in summary.json; everything else is recomputed from the rows.
-_META_KEYS = ("dataset", "judge", "mode", "model", "label", "pipeline", "lens", "max_sequences", "command", "started")
 
 
 def main(argv: list[str]) -> int:

@@ -13,6 +13,7 @@ from atlas_lsp.bench.runner import BenchProblem
 from engine.task import Example, Task
 from sandbox.dataset import Dataset, DatasetError, Problem, load_dataset, parse_rows
 from sandbox.executor import Sandbox
+from sandbox.judge import PUBLIC_AND_HIDDEN, select_tests
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,9 @@ def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
     problems = []
     judges = set()
     for problem in dataset.problems:
-        hidden = dataset.hidden_tests.get(problem.question_id, ())
-        judge = "full" if hidden else "public-only"
+        # As LiveCodeBench grades: public and private tests together, unless the row is marked public-only.
+        selection = select_tests(problem, dataset.hidden_tests.get(problem.question_id, ()), public_only=False)
+        judge = "full" if selection.name == PUBLIC_AND_HIDDEN else "public-only"
         judges.add(judge)
         problems.append(
             BenchProblem(
@@ -101,7 +103,7 @@ def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
                 difficulty=problem.difficulty,
                 platform=problem.platform,
                 contest_date=problem.contest_date,
-                hidden_tests=hidden or problem.public_tests,
+                hidden_tests=selection.tests,
                 judge=judge,
                 title=problem.title,
             )

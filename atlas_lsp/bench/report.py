@@ -8,27 +8,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from atlas_lsp.bench.runner import read_results
 from atlas_lsp.bench.stats import mcnemar_exact, wilson_interval
 
 # Assumed for the energy estimate: a 2-core share of a desktop-class machine under load, and the
 # electricity price the reference system uses.
 ASSUMED_WATTS = 65.0
 DOLLARS_PER_KWH = 0.12
-
-
-def read_results(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "results.jsonl"
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a line cut by a crash mid-write; --resume redoes it
-                continue
-    latest = {row["question_id"]: row for row in rows}
-    return list(latest.values())
+# What describes a run in summary.json (written by --bench); everything else is computed from the rows.
+RUN_DESCRIPTION_KEYS = (
+    "dataset", "judge", "mode", "model", "label", "pipeline", "lens", "max_sequences", "command", "started", "selected",
+)
 
 
 def _rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -49,7 +39,7 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         groups["platform"][row.get("platform") or "unknown"].append(row)
     count = max(len(rows), 1)
     seconds = sum(row["seconds"] for row in rows)
-    cpu_seconds = sum(row.get("cpu_seconds", 0.0) for row in rows)
+    cpu_seconds = run_cpu_seconds(rows)
     # The machine draws power once however many problems overlap: the run's busy time when every row has spans.
     timed = all("started_at" in row for row in rows) and rows
     wall = busy_seconds(rows) if timed else seconds
@@ -57,14 +47,15 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
     return {
         **meta,
         **_rate(rows),
-        "by_difficulty": {key: _rate(value) for key, value in sorted(groups["difficulty"].items())},
+        "public_only_problems": sum(1 for row in rows if row.get("judge") == "public-only"),
+        "by_difficulty": {key: _rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=_difficulty_order)},
         "by_platform": {key: _rate(value) for key, value in sorted(groups["platform"].items())},
         "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
         "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
         "seconds_per_problem": round(seconds / count, 2),
         "tokens_out_per_second": round(sum(row["tokens_out"] for row in rows) / seconds, 2) if seconds else 0.0,
         **_throughput(rows),
-        "cpu_seconds": round(cpu_seconds, 1),
+        "cpu_seconds": None if cpu_seconds is None else round(cpu_seconds, 1),
         "energy": {
             "kwh": round(energy_kwh, 5),
             "dollars": round(energy_kwh * DOLLARS_PER_KWH, 5),
@@ -73,6 +64,26 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
             "basis": "busy wall seconds of the run x assumed watts" if timed else "wall seconds summed over problems x assumed watts",
         },
     }
+
+
+def run_cpu_seconds(rows: Sequence[dict[str, Any]]) -> float | None:
+    """The process CPU time the run used: per session, the last reading minus the first.
+
+    Rows written before sessions were recorded hold each problem's own `cpu_seconds`, which is the
+    process's CPU while it ran: summed, it counts overlapping problems' time more than once, so for
+    such rows the total is known only when no two of them overlapped.
+    """
+    sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    older = []
+    for row in rows:
+        (sessions[row["session"]] if "session" in row else older).append(row)
+    total = sum(max(r["cpu_at_finish"] for r in group) - min(r["cpu_at_start"] for r in group) for group in sessions.values())
+    if older:
+        spans = [row for row in older if "started_at" in row]
+        if busy_seconds(spans) < sum(row["finished_at"] - row["started_at"] for row in spans) - 1.0:
+            return None
+        total += sum(row.get("cpu_seconds", 0.0) for row in older)
+    return total
 
 
 def busy_seconds(rows: Sequence[dict[str, Any]]) -> float:
@@ -113,6 +124,19 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
             "tests. This is not an official LiveCodeBench pass@1 and overstates correctness.",
             "",
         ]
+    elif summary.get("judge") not in (None, "full"):
+        lines += [
+            f"**Partly judged on public tests only**: {summary.get('public_only_problems', '?')} of these problems "
+            "have no hidden tests and were judged on the public tests the solver saw.",
+            "",
+        ]
+    selected = summary.get("selected")
+    if selected is not None and selected != summary["problems"]:
+        lines += [
+            f"**Unfinished run**: {summary['problems']} of the {selected} selected problems have a result; "
+            "continue it with `--resume`.",
+            "",
+        ]
     lines += ["| group | problems | passed | pass@1 | 95% CI |", "| --- | --- | --- | --- | --- |"]
     for label, key in (("difficulty", "by_difficulty"), ("platform", "by_platform")):
         for name, rate in summary[key].items():
@@ -124,7 +148,7 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
     lines += [
         "",
         f"Cost: {summary['tokens_per_problem']} tokens and {summary['seconds_per_problem']} s per problem; "
-        f"{summary['cpu_seconds']} CPU seconds in all; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
+        f"{_cpu_text(summary['cpu_seconds'])}; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
         f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh.",
         "",
         f"Command: `{summary.get('command', '')}`",
@@ -134,6 +158,12 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
     ]
     (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
     plot_runs([(summary.get("label") or run_dir.name, summary)], run_dir / "pass_at_1.png")
+
+
+def _cpu_text(cpu_seconds: float | None) -> str:
+    if cpu_seconds is None:
+        return "CPU time unknown (problems overlapped before per-session CPU accounting)"
+    return f"{cpu_seconds} CPU seconds in all"
 
 
 def plot_runs(runs: Iterable[tuple[str, dict[str, Any]]], path: Path) -> bool:
@@ -174,23 +204,24 @@ def _difficulty_order(name: str) -> tuple[int, str]:
 
 
 def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
-    """Markdown comparison of runs with an exact McNemar test against the first run."""
-    runs = [(path.name, read_results(path)) for path in run_dirs]
+    """Markdown comparison of runs with an exact McNemar test against the first run, whose problems
+    are the shared ones."""
+    runs = [(_run_label(path), read_results(path)) for path in run_dirs]
     summaries = [(name, summarize(rows, {})) for name, rows in runs]
-    base_name, base_rows = runs[0]
-    base = {row["question_id"]: bool(row["passed"]) for row in base_rows}
+    base = {row["question_id"]: bool(row["passed"]) for row in runs[0][1]}
     lines = [
-        "| run | problems | pass@1 | 95% CI | tokens/problem | s/problem | tokens out/s per problem "
-        "| tokens out/s of the run | vs first: shared, only first, only this, p |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| run | problems | pass@1 | 95% CI | pass@1 on the first run's problems | tokens/problem | s/problem "
+        "| tokens out/s per problem | tokens out/s of the run | vs first: shared, only first, only this, p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (name, rows), (_, summary) in zip(runs, summaries):
         other = {row["question_id"]: bool(row["passed"]) for row in rows}
         test = mcnemar_exact(base, other)
+        shared_passed = sum(other[key] for key in other.keys() & base.keys())
         lines.append(
             f"| {name} | {summary['problems']} | {summary['pass_at_1']:.1%} | {summary['ci95'][0]:.1%} .. "
-            f"{summary['ci95'][1]:.1%} | {summary['tokens_per_problem']:.0f} | {summary['seconds_per_problem']:.1f} "
-            f"| {summary['tokens_out_per_second']:.1f} "
+            f"{summary['ci95'][1]:.1%} | {shared_passed}/{test.shared} | {summary['tokens_per_problem']:.0f} "
+            f"| {summary['seconds_per_problem']:.1f} | {summary['tokens_out_per_second']:.1f} "
             f"| {summary.get('aggregate_tokens_out_per_second', '-')} "
             f"| {test.shared}, {test.only_first}, {test.only_second}, p={test.p_value:.3f} |"
         )
@@ -199,3 +230,11 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
     text = "\n".join(lines) + "\n"
     (out / "comparison.md").write_text(text, encoding="utf-8")
     return text
+
+
+def _run_label(run_dir: Path) -> str:
+    """The run's --label as its summary.json states it, else its folder's name."""
+    try:
+        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["label"] or run_dir.name
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return run_dir.name

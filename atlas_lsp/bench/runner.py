@@ -3,12 +3,14 @@
 The engine receives a `Task` (statement, starter code, public examples). The hidden tests stay in
 this module and reach only the sandbox's judge, after the answer is final. Every finished problem is
 appended to results.jsonl at once, so a crash or Ctrl-C loses at most the problems in flight, and
-`--resume` skips the ones already there.
+`--resume` skips the ones already there. A problem whose solving raises an unexpected error is
+reported and left without a row (a rerun with `--resume` tries it again); the others go on.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -18,12 +20,18 @@ from typing import Any, Literal
 
 import anyio
 
+from engine.runtime.base import RuntimeFailure
 from engine.service import Engine
 from engine.task import Task
 from sandbox.executor import Sandbox
 from sandbox.testcases import TestCase
 
 JudgeKind = Literal["full", "public-only"]
+RESULTS_FILE = "results.jsonl"
+
+
+class UnreadableResults(ValueError):
+    """A results file with a damaged row that no crash of the writer explains."""
 
 
 @dataclass(frozen=True)
@@ -45,17 +53,37 @@ class RunSettings:
     resume: bool
 
 
-def completed_ids(out: Path) -> set[str]:
-    path = out / "results.jsonl"
+@dataclass(frozen=True)
+class ProblemError:
+    """A problem whose solving or judging raised: no row is written, so --resume tries it again."""
+
+    question_id: str
+    error: str
+
+
+def read_results(run_dir: Path) -> list[dict[str, Any]]:
+    """The rows of `run_dir`/results.jsonl, the latest per problem.
+
+    Each row is written with its newline in one write, so text after the last newline is a row a crash
+    cut off: it is left out and its problem redone. Any other damaged line raises UnreadableResults.
+    """
+    path = run_dir / RESULTS_FILE
     if not path.exists():
-        return set()
-    done = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            done.add(json.loads(line)["question_id"])
-        except (json.JSONDecodeError, KeyError):  # a line cut by a crash: the problem is redone
+        return []
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").rpartition("\n")[0].split("\n"), start=1):
+        if not line.strip():
             continue
-    return done
+        try:
+            row = json.loads(line)
+            row["question_id"]
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise UnreadableResults(
+                f"{path}, line {number}: not a result row ({type(error).__name__}: {error}); delete that line "
+                "and run again with --resume to redo its problem"
+            ) from None
+        rows.append(row)
+    return list({row["question_id"]: row for row in rows}.values())
 
 
 async def run_problems(
@@ -64,36 +92,55 @@ async def run_problems(
     judge: Sandbox,
     settings: RunSettings,
     on_done: Callable[[dict[str, Any]], None],
-) -> None:
+) -> list[ProblemError]:
     settings.out.mkdir(parents=True, exist_ok=True)
-    results_path = settings.out / "results.jsonl"
+    results_path = settings.out / RESULTS_FILE
     if not settings.resume:
         results_path.unlink(missing_ok=True)
-    skip = completed_ids(settings.out) if settings.resume else set()
-    pending = [p for p in problems if p.task.task_id not in skip]
+    _cut_unfinished_row(results_path)
+    done = {row["question_id"] for row in read_results(settings.out)} if settings.resume else set()
+    pending = [p for p in problems if p.task.task_id not in done]
+    # Process CPU time is shared by the problems in flight: a session's total is its last reading minus its first.
+    session = f"{int(time.time())}-{os.getpid()}"
+    errors: list[ProblemError] = []
     write_lock = anyio.Lock()
     limiter = anyio.CapacityLimiter(max(1, settings.jobs))
 
     async def one(problem: BenchProblem) -> None:
         async with limiter:
-            row = await solve_and_judge(problem, engine, judge)
+            try:
+                row = await solve_and_judge(problem, engine, judge)
+            except RuntimeFailure:
+                raise  # the model is gone: every other problem would fail the same way
+            except Exception as error:  # a fault of this problem's own must not cancel the others
+                errors.append(ProblemError(problem.task.task_id, f"{type(error).__name__}: {error}"))
+                return
         async with write_lock:
             with results_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+                handle.write(json.dumps({**row, "session": session}) + "\n")
                 handle.flush()
             on_done(row)
 
     async with anyio.create_task_group() as group:
         for problem in pending:
             group.start_soon(one, problem)
+    return errors
+
+
+def _cut_unfinished_row(path: Path) -> None:
+    """Cut off a row a crash left without its newline, so the next row starts on a line of its own."""
+    if not path.exists():
+        return
+    content = path.read_bytes()
+    if content and not content.endswith(b"\n"):
+        os.truncate(path, content.rfind(b"\n") + 1)
 
 
 async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox) -> dict[str, Any]:
-    started_at, started, cpu_started = time.time(), time.monotonic(), _cpu_seconds()
+    started_at, started, cpu_at_start = time.time(), time.monotonic(), _process_cpu_seconds()
     answer = await engine.solve(problem.task)
     seconds = time.monotonic() - started
-    finished_at = time.time()
-    cpu_seconds = _cpu_seconds() - cpu_started
+    finished_at, cpu_at_finish = time.time(), _process_cpu_seconds()
     # The answer is fixed: only now are the hidden tests read, by the judge alone.
     result = await judge.run(
         answer.code, problem.hidden_tests, entry_point=problem.task.entry_point, stop_at_first_failure=True
@@ -126,12 +173,14 @@ async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox)
         # Wall-clock bounds: with --jobs > 1 problems overlap, and the union of these spans is the run's busy time.
         "started_at": round(started_at, 2),
         "finished_at": round(finished_at, 2),
-        # Process-wide CPU time while this problem ran; with --jobs > 1 concurrent problems share it.
-        "cpu_seconds": round(cpu_seconds, 2),
+        # The process's CPU time so far: problems in flight together share it, so only a session's
+        # first and last readings make a total (report.run_cpu_seconds).
+        "cpu_at_start": round(cpu_at_start, 2),
+        "cpu_at_finish": round(cpu_at_finish, 2),
     }
 
 
-def _cpu_seconds() -> float:
+def _process_cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

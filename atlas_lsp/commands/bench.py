@@ -44,8 +44,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("error: --bench needs --out DIR (where results are written)", file=sys.stderr)
         return 2
+    from atlas_lsp.bench.runner import UnreadableResults
+
     try:
         return anyio.run(_bench, args)
+    except UnreadableResults as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished problems are in {args.out}/results.jsonl (continue with --resume)", file=sys.stderr)
         return 130
@@ -59,15 +64,21 @@ def run_compare(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no results.jsonl in {', '.join(missing)}", file=sys.stderr)
         return 2
-    print(compare_runs([Path(d) for d in args.bench_compare], out), end="")
+    from atlas_lsp.bench.runner import UnreadableResults
+
+    try:
+        print(compare_runs([Path(d) for d in args.bench_compare], out), end="")
+    except UnreadableResults as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"wrote {out}/comparison.md and comparison.png")
     return 0
 
 
 async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
-    from atlas_lsp.bench.report import read_results, summarize, write_report
-    from atlas_lsp.bench.runner import RunSettings, run_problems
+    from atlas_lsp.bench.report import summarize, write_report
+    from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
@@ -93,16 +104,25 @@ async def _bench(args: argparse.Namespace) -> int:
         print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
         return 2
 
+    switches: dict[str, object] = {stage: True for stage in args.enable}
+    switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
+    if args.candidates:
+        switches["candidates"] = args.candidates
     if args.mode == "single":
+        if switches:
+            print("error: --enable, --disable STAGE and --candidates shape the pipeline, and single mode has none "
+                  "(of the switches only --disable batching applies to it)", file=sys.stderr)
+            return 2
         pipeline = PipelineConfig.single(max_tokens=args.max_tokens)
     else:
-        pipeline = PipelineConfig(seed=args.seed, max_tokens=args.max_tokens)
-    if args.mode == "pipeline":
-        switches: dict[str, object] = {stage: True for stage in args.enable}
-        switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
-        if args.candidates:
-            switches["candidates"] = args.candidates
-        pipeline = replace(pipeline, **switches)
+        pipeline = replace(PipelineConfig(seed=args.seed, max_tokens=args.max_tokens), **switches)
+    previous = _previous_run(out) if args.resume else {}
+    mismatch = _resume_mismatch(previous, {"dataset": dataset.name, "mode": args.mode, "pipeline": pipeline.__dict__})
+    if mismatch:
+        print(f"error: --resume would mix two different runs in {out}: {mismatch}. Use another --out, or rerun "
+              "with the first run's options.", file=sys.stderr)
+        return 2
+    done_before = len(read_results(out)) if args.resume else 0
     embedded = EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings()
     config = EngineConfig(
         runtime=RuntimeConfig(model=args.model or "default", embedded=embedded),
@@ -125,21 +145,25 @@ async def _bench(args: argparse.Namespace) -> int:
         "lens": engine.lens_status,
         "max_sequences": embedded.max_sequences,
         "command": "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "started": previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "selected": len(problems),
     }
     bar = ProgressBar(f"{args.mode} on {dataset.name}")
-    done_before = len(read_results(out)) if args.resume else 0
-    passed = [0, 0]
+    finished: list[bool] = []
 
     def on_done(row: dict[str, Any]) -> None:
-        passed[0] += bool(row["passed"])
-        passed[1] += 1
-        rate = passed[0] / passed[1]
-        bar.update(done_before + passed[1], len(problems), f"{row['question_id']} pass@1 so far {rate:.1%}")
+        finished.append(bool(row["passed"]))
+        rate = sum(finished) / len(finished)
+        bar.update(done_before + len(finished), len(problems), f"{row['question_id']} pass@1 so far {rate:.1%}")
 
     status = 0
     try:
-        await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
+        errors = await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
+        for error in errors:
+            print(f"error: problem {error.question_id} failed and has no result: {error.error}", file=sys.stderr)
+        if errors:
+            print("Rerun with --resume to try those problems again.", file=sys.stderr)
+            status = 1
     except* RuntimeFailure as failures:
         print(f"error: {innermost(failures)}\nThe results so far are kept: rerun with --resume to go on.",
               file=sys.stderr)
@@ -155,3 +179,25 @@ async def _bench(args: argparse.Namespace) -> int:
             if loaded.judge != "full":
                 print(f"note: judged on public tests only ({loaded.judge}); not an official pass@1")
     return status
+
+
+def _previous_run(out: Path) -> dict[str, Any]:
+    try:
+        return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _resume_mismatch(previous: dict[str, Any], now: dict[str, Any]) -> str:
+    """What differs between the run being resumed and this one ("" when nothing does). The dataset is
+    compared by file name (the path may differ between sessions); pipeline settings the earlier run did
+    not record (added to the engine since) are not compared."""
+    earlier = {"dataset": Path(previous.get("dataset", now["dataset"])).name, "mode": previous.get("mode", now["mode"])}
+    differences = [f"{key} was {earlier[key]!r}, now {now[key]!r}" for key in ("dataset", "mode") if earlier[key] != now[key]]
+    before = previous.get("pipeline") or {}
+    differences += [
+        f"pipeline {key} was {before[key]!r}, now {value!r}"
+        for key, value in now["pipeline"].items()
+        if key in before and before[key] != value
+    ]
+    return "; ".join(differences)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from atlas_lsp.bench.report import read_results, summarize
+from atlas_lsp.bench.report import summarize
+from atlas_lsp.bench.runner import read_results
 
 pytestmark = pytest.mark.model
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
-from atlas_lsp.bench.problems import load_livecodebench_hub
+from atlas_lsp.bench.problems import load_livecodebench, load_livecodebench_hub
 from sandbox.dataset import DatasetError
 
 
@@ -25,3 +27,20 @@ def test_unreachable_hub_says_to_use_a_local_file(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "datasets", OfflineDatasets)
     with pytest.raises(DatasetError, match="local JSONL file"):
         load_livecodebench_hub("release_v6")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
+
+
+def test_a_problem_is_judged_on_its_public_and_private_tests_together() -> None:
+    (problem, *_) = load_livecodebench(EXAMPLES).problems
+    assert problem.judge == "full"
+    assert [test.input for test in problem.hidden_tests] == ["3 5\n", "3 5\n", "-4 4\n", "1000000000 1000000000\n", "-7 -8\n"]
+
+
+def test_a_row_marked_public_only_is_judged_on_its_public_tests(tmp_path: Path) -> None:
+    row = json.loads(EXAMPLES.read_text().splitlines()[0]) | {"judge": "public-only"}
+    (tmp_path / "marked.jsonl").write_text(json.dumps(row) + "\n")
+    loaded = load_livecodebench(tmp_path / "marked.jsonl")
+    assert loaded.judge == "public-only"
+    assert [test.input for test in loaded.problems[0].hidden_tests] == ["3 5\n"]

@@ -1,0 +1,122 @@
+"""results.jsonl: written a row per finished problem, read back whole after a crash, CPU time counted once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from atlas_lsp.bench.report import run_cpu_seconds
+from atlas_lsp.bench.runner import (
+    RESULTS_FILE,
+    BenchProblem,
+    RunSettings,
+    UnreadableResults,
+    read_results,
+    run_problems,
+)
+from engine.task import Answer, Evidence, Task
+from fakes import FakeSandbox
+from sandbox.testcases import TestCase, TestKind
+
+DOUBLE = "def f(x):\n    return 2 * x\n"
+
+
+class ScriptedEngine:
+    """Answers every task with DOUBLE, except the tasks named in `raising`, which raise."""
+
+    def __init__(self, raising: set[str] = frozenset()) -> None:
+        self.raising = raising
+        self.solved: list[str] = []
+
+    async def solve(self, task: Task) -> Answer:
+        if task.task_id in self.raising:
+            raise KeyError("a fault of this problem only")
+        self.solved.append(task.task_id)
+        return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0))
+
+
+def problem(task_id: str) -> BenchProblem:
+    return BenchProblem(
+        task=Task(task_id=task_id, kind="call", statement="double x", entry_point="f"),
+        difficulty="easy", platform="test", contest_date="",
+        hidden_tests=(TestCase(TestKind.CALL, "[2]", "4"),), judge="full",
+    )
+
+
+async def run(out: Path, ids: list[str], engine: ScriptedEngine, resume: bool = True):
+    return await run_problems([problem(i) for i in ids], engine, FakeSandbox(), RunSettings(out, 1, resume), lambda row: None)
+
+
+def row(question_id: str, **fields: object) -> str:
+    return json.dumps({"question_id": question_id, **fields}) + "\n"
+
+
+def test_a_row_cut_by_a_crash_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / RESULTS_FILE).write_text(row("a") + row("b")[:-10])
+    assert [r["question_id"] for r in read_results(tmp_path)] == ["a"]
+
+
+def test_a_damaged_row_before_the_last_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    (tmp_path / RESULTS_FILE).write_text(row("a") + "{damaged\n" + row("b"))
+    with pytest.raises(UnreadableResults, match="line 2"):
+        read_results(tmp_path)
+
+
+async def test_resume_cuts_off_the_crashed_row_and_redoes_its_problem(tmp_path: Path) -> None:
+    (tmp_path / RESULTS_FILE).write_text(row("a", passed=True) + row("b")[:-10])
+    engine = ScriptedEngine()
+    await run(tmp_path, ["a", "b", "c"], engine)
+    assert engine.solved == ["b", "c"]
+    assert [r["question_id"] for r in read_results(tmp_path)] == ["a", "b", "c"]
+
+
+async def test_a_problem_that_raises_is_reported_and_the_others_still_get_results(tmp_path: Path) -> None:
+    errors = await run(tmp_path, ["a", "b", "c"], ScriptedEngine(raising={"b"}), resume=False)
+    assert [(e.question_id, e.error.split(":")[0]) for e in errors] == [("b", "KeyError")]
+    assert [(r["question_id"], r["passed"]) for r in read_results(tmp_path)] == [("a", True), ("c", True)]
+
+
+def cpu_row(session: str | None, start: float, finish: float, **fields: object) -> dict:
+    timing = {"session": session, "cpu_at_start": start, "cpu_at_finish": finish} if session else {}
+    return {**timing, **fields}
+
+
+def test_problems_in_flight_together_share_their_session_cpu_time_once() -> None:
+    # Two overlapping problems in one session, then a resumed session: 30 + 5 CPU seconds in all.
+    rows = [cpu_row("s1", 10.0, 30.0), cpu_row("s1", 12.0, 40.0), cpu_row("s2", 1.0, 6.0)]
+    assert run_cpu_seconds(rows) == pytest.approx(35.0)
+
+
+def test_older_rows_that_overlapped_have_no_cpu_total() -> None:
+    rows = [cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=0.0, finished_at=100.0),
+            cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=10.0, finished_at=90.0)]
+    assert run_cpu_seconds(rows) is None
+
+
+def test_older_rows_one_after_another_add_up() -> None:
+    rows = [cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=0.0, finished_at=100.0),
+            cpu_row(None, 0, 0, cpu_seconds=20.0, started_at=100.0, finished_at=130.0)]
+    assert run_cpu_seconds(rows) == pytest.approx(70.0)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
+
+
+def bench(*args: str) -> int:
+    from atlas_lsp.cli import main
+
+    return main(["--bench", str(EXAMPLES), "--model", "small", *args])
+
+
+def test_single_mode_refuses_pipeline_switches(tmp_path: Path, capsys) -> None:
+    assert bench("--mode", "single", "--disable", "plan", "--out", str(tmp_path)) == 2
+    assert "single mode" in capsys.readouterr().err
+
+
+def test_resume_refuses_to_mix_a_run_with_other_pipeline_settings(tmp_path: Path, capsys) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps({"dataset": f"elsewhere/{EXAMPLES.name}", "mode": "pipeline",
+                                                       "pipeline": {"plan": True, "candidates": 4}}))
+    assert bench("--mode", "pipeline", "--disable", "plan", "--resume", "--out", str(tmp_path)) == 2
+    assert "pipeline plan was True, now False" in capsys.readouterr().err
