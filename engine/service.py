@@ -97,14 +97,14 @@ def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, s
         return None, "Lens off: turned off in the settings"
     model = runtime.model_id
     try:
-        lens = load_lens(model, packaged_sha256(model), runtime.embedding_dim)
+        lens = load_lens(model, packaged_sha256(model), runtime.embedding_dim, config.prompt_set)
     except LensMismatch as mismatch:
         logger.warning("running without the Lens: %s", mismatch)
         return None, f"Lens off: {mismatch}"
     if lens is None:
         return None, f"Lens off: no Lens weights for model {model!r} yet"
     meta = lens.metadata
-    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {len(meta.training_problems)} problems"
+    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {meta.training_problem_count} problems"
 
 
 def _ignore(_: Event) -> None:

@@ -41,6 +41,7 @@ class LensMetadata:
     """UTC date and time of training (ISO 8601)."""
     seed: int
     training_records: int
+    training_problem_count: int
     training_problems: tuple[str, ...]
     """Ids and titles of the problems the network was fitted on: never evaluate on these."""
     validation_problems: tuple[str, ...]
@@ -74,11 +75,13 @@ def save_lens(lens: Lens, folder: Path = WEIGHTS_DIR) -> Path:
     return state_path
 
 
-def load_lens(model: str, model_sha256: str | None, embedding_dim: int, folder: Path = WEIGHTS_DIR) -> Lens | None:
+def load_lens(
+    model: str, model_sha256: str | None, embedding_dim: int, prompt_set: str, folder: Path = WEIGHTS_DIR
+) -> Lens | None:
     """The Lens trained for this model, or None when `folder` has no weights for it.
 
-    Raises LensMismatch when the weights were trained for another model file, embedding size or
-    feature set.
+    Raises LensMismatch when the weights were trained for another model file, embedding size,
+    feature set or prompt set (whose reading template makes the embedding).
     """
     state_path, metadata_path = weights_files(model, folder)
     if not (state_path.is_file() and metadata_path.is_file()):
@@ -100,6 +103,11 @@ def load_lens(model: str, model_sha256: str | None, embedding_dim: int, folder: 
         raise LensMismatch(
             f"Lens weights {state_path} use features {', '.join(metadata.feature_names)}, but this version "
             f"computes {', '.join(FEATURE_NAMES)}. Retrain with atlas-lsp --lens-train."
+        )
+    if metadata.prompt_set != prompt_set:
+        raise LensMismatch(
+            f"Lens weights {state_path} were trained on embeddings read with prompt set {metadata.prompt_set!r}, "
+            f"but the engine uses {prompt_set!r}. Collect records with this prompt set and retrain."
         )
     import torch
 

@@ -188,6 +188,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
 async def _eval_command(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from engine.config import PipelineConfig
     from engine.models import PACKAGED_MODELS
     from lens.records import read_records
     from lens.weights import WEIGHTS_DIR, LensMismatch, load_lens
@@ -201,15 +202,17 @@ async def _eval_command(args: argparse.Namespace) -> int:
         if not records:
             print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
             return 2
-        model, sha256, dim = records[0].model, records[0].model_sha256, int(records[0].embedding.shape[0])
+        first = records[0]
+        model, sha256, dim, prompt_set = first.model, first.model_sha256, int(first.embedding.shape[0]), first.prompt_set
     else:
         model = args.model or "default"
         if model not in PACKAGED_MODELS:
             print("error: --lens-eval DATASET needs a packaged model (small, default)", file=sys.stderr)
             return 2
         sha256, dim = PACKAGED_MODELS[model].sha256, PACKAGED_MODELS[model].hidden_size
+        prompt_set = PipelineConfig().prompt_set
     try:
-        lens = load_lens(model, sha256, dim, folder)
+        lens = load_lens(model, sha256, dim, prompt_set, folder)
     except LensMismatch as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
