@@ -55,6 +55,12 @@ def test_tolerance_is_absolute_plus_relative() -> None:
     assert not compare_call(1e9 + 150, 1e9, atol=1e-6).matched
 
 
+def test_a_tolerance_does_not_bridge_two_types() -> None:
+    assert not compare_call((1.0, 2.0), [1.0, 2.0 + 1e-9]).matched
+    assert not compare_call(2, 2.0000001).matched
+    assert compare_call(2, 2.0).matched  # equal values pass before any tolerance
+
+
 def test_nan_matches_nan_under_a_tolerance() -> None:
     assert compare_call([float("nan")], [float("nan")]).matched
 
