@@ -52,17 +52,14 @@ class LensRecord:
 
     @property
     def split_key(self) -> str:
-        """What the train/validation split hashes: the same problem in two datasets shares its title."""
+        """The problem's name across datasets, which the split hashes and weights list: its title (the same
+        LeetCode problem in two datasets shares it), or its id when it has none."""
         return self.title or self.problem_id
 
     @property
     def problem(self) -> tuple[str, str]:
         """Candidates with the same (dataset, problem id) compete in one selection."""
         return self.dataset, self.problem_id
-
-    def names(self) -> set[str]:
-        """The identifiers an exclusion list or a weights file may name this problem by."""
-        return {name for name in (self.problem_id, self.title) if name}
 
     def input_vector(self) -> np.ndarray:
         return lens_input(self.embedding, self.features.vector())

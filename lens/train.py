@@ -228,4 +228,4 @@ def _single_source(records: Sequence[LensRecord]) -> tuple[str, str, int, str]:
 
 
 def _names(records: Sequence[LensRecord]) -> tuple[str, ...]:
-    return tuple(sorted({name for record in records for name in record.names()}))
+    return tuple(sorted({record.split_key for record in records}))

@@ -43,9 +43,9 @@ class LensMetadata:
     training_records: int
     training_problem_count: int
     training_problems: tuple[str, ...]
-    """Ids and titles of the problems the network was fitted on: never evaluate on these."""
+    """Names (title, or id without one) of the problems the network was fitted on: never evaluate on these."""
     validation_problems: tuple[str, ...]
-    """Ids and titles of the problems held out for early stopping."""
+    """Names of the problems held out for early stopping."""
     judges: dict[str, int]
     """Training records per judge kind (`full`, `public-only`)."""
     validation: dict[str, float | None]

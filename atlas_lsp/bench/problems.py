@@ -55,13 +55,15 @@ async def load_bench(spec: str, judge: Sandbox, ids: set[str] | None, limit: int
 
 
 def read_names(path: Path) -> set[str]:
-    """Problem ids or titles listed in `path`: one per line, or every question_id, question_title and
-    task_id of a dataset (.jsonl / .jsonl.gz)."""
+    """Problem names listed in `path`: one id or title per line, or a dataset (.jsonl / .jsonl.gz), which
+    names each problem by its title, or by its id when it has none. Ids of different datasets collide
+    (the same number is another problem elsewhere); a title names the same LeetCode problem everywhere."""
     if path.name.endswith((".jsonl", ".jsonl.gz")):
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle if line.strip()]
-        return {str(row[key]) for row in rows for key in ("question_id", "question_title", "task_id") if row.get(key)}
+        names = (row.get("question_title") or row.get("question_id") or row.get("task_id") for row in rows)
+        return {str(name) for name in names if name}
     return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
@@ -121,7 +123,7 @@ def select_problems(
     chosen = [
         p
         for p in problems
-        if (ids is None or p.task.task_id in ids)
+        if (ids is None or p.task.task_id in ids or p.title in ids)
         and (not since or p.contest_date[:10] >= since)
         and (not until or p.contest_date[:10] <= until)
     ]

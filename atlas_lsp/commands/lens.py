@@ -232,7 +232,7 @@ async def _eval_command(args: argparse.Namespace) -> int:
         print(f"error: records from model sha256 {', '.join(sorted(foreign))}, but the weights in {folder} were "
               f"trained for {lens.metadata.model_sha256}", file=sys.stderr)
         return 2
-    held_out = [r for r in records if not (r.names() & trained)]
+    held_out = [r for r in records if r.split_key not in trained]
     if not held_out:
         print(f"error: every problem in {source} was used to train or validate the weights in {folder}: "
               "nothing is left to measure them on (collect other problems, or use --folds K)", file=sys.stderr)

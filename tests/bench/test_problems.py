@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_lsp.bench.problems import load_livecodebench, load_livecodebench_hub
+from atlas_lsp.bench.problems import load_livecodebench, load_livecodebench_hub, read_names, select_problems
 from sandbox.dataset import DatasetError
 
 
@@ -44,3 +44,16 @@ def test_a_row_marked_public_only_is_judged_on_its_public_tests(tmp_path: Path) 
     loaded = load_livecodebench(tmp_path / "marked.jsonl")
     assert loaded.judge == "public-only"
     assert [test.input for test in loaded.problems[0].hidden_tests] == ["3 5\n"]
+
+
+def test_a_dataset_names_its_problems_by_title_so_ids_of_another_dataset_do_not_collide(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in EXAMPLES.read_text().splitlines()[:2]]
+    rows[1].pop("question_title")
+    (tmp_path / "other.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert read_names(tmp_path / "other.jsonl") == {"sum-of-two", "ex_reverse_words"}
+
+
+def test_problems_are_selected_by_id_or_by_title() -> None:
+    problems = load_livecodebench(EXAMPLES).problems
+    chosen = select_problems(problems, {"sum-of-two", "ex_max_diff"}, None, None, None)
+    assert [p.task.task_id for p in chosen] == ["ex_sum", "ex_max_diff"]
