@@ -21,16 +21,13 @@ import anyio
 from atlas_lsp.bench.problems import load_bench
 from atlas_lsp.bench.report import RUN_DESCRIPTION_KEYS, summarize, write_report
 from atlas_lsp.bench.runner import read_results
-from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
-from sandbox.executor import Sandbox
-from sandbox.isolation import FIRST_SANDBOX_UID
-from sandbox.limits import Limits
+from atlas_lsp.commands.bench import judge_sandbox
 
 
 async def rejudge(dataset: str, run_dirs: list[Path]) -> None:
     runs = {run_dir: read_results(run_dir) for run_dir in run_dirs}
     ids = {row["question_id"] for rows in runs.values() for row in rows}
-    judge = Sandbox(Limits(wall_seconds=6.0), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    judge = judge_sandbox()
     loaded = await load_bench(dataset, judge, ids, None)
     problems = {problem.task.task_id: problem for problem in loaded.problems}
     missing = ids - set(problems)

@@ -19,14 +19,11 @@ from pathlib import Path
 import anyio
 
 from atlas_lsp.bench.evalplus import expected_problems, read_evalplus_rows
-from atlas_lsp.commands.bench import JUDGE_UID_OFFSET
-from sandbox.executor import Sandbox
-from sandbox.isolation import FIRST_SANDBOX_UID
-from sandbox.limits import Limits
+from atlas_lsp.commands.bench import judge_sandbox
 
 
 async def validate(dataset: Path, out: Path) -> dict:
-    judge = Sandbox(Limits(wall_seconds=6.0), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    judge = judge_sandbox()
     started = time.monotonic()
     rows, errors = read_evalplus_rows(dataset)
     problems = await expected_problems(rows, judge)

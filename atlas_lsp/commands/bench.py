@@ -14,14 +14,18 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from atlas_lsp.commands.engine_start import start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
+if TYPE_CHECKING:
+    from sandbox.executor import Sandbox
+
 JUDGE_UID_OFFSET = 100
+DEFAULT_TEST_SECONDS = 6.0
 PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "lens")
 
 
@@ -82,15 +86,11 @@ async def _bench(args: argparse.Namespace) -> int:
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
-    from sandbox.executor import Sandbox
-    from sandbox.isolation import FIRST_SANDBOX_UID
-    from sandbox.limits import Limits
 
     dataset = Path(args.bench)
     out = Path(args.out)
-    test_seconds = args.timeout or 6.0
-    # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
-    judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    test_seconds = args.timeout or DEFAULT_TEST_SECONDS
+    judge = judge_sandbox(test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
     try:
         loaded = await load_bench(args.bench, judge, ids, args.limit)
@@ -179,6 +179,16 @@ async def _bench(args: argparse.Namespace) -> int:
             if loaded.judge != "full":
                 print(f"note: judged on public tests only ({loaded.judge}); not an official pass@1")
     return status
+
+
+def judge_sandbox(test_seconds: float = DEFAULT_TEST_SECONDS) -> Sandbox:
+    """The sandbox that grades fixed answers on hidden tests."""
+    from sandbox.executor import Sandbox
+    from sandbox.isolation import FIRST_SANDBOX_UID
+    from sandbox.limits import Limits
+
+    # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
+    return Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
 
 
 def _previous_run(out: Path) -> dict[str, Any]:
