@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--candidates", type=int, help="candidates sampled per problem by the pipeline")
     shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
+    shared.add_argument("--prompt-set", metavar="NAME", help="the engine's prompts (engine/prompts/NAME.toml; default: the engine's)")
     shared.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
     shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")

@@ -84,6 +84,7 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.report import summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+    from engine.prompts import UnknownPromptSet, load_prompt_set
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
 
@@ -108,14 +109,21 @@ async def _bench(args: argparse.Namespace) -> int:
     switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
     if args.candidates:
         switches["candidates"] = args.candidates
+    if args.prompt_set:
+        switches["prompt_set"] = args.prompt_set
     if args.mode == "single":
-        if switches:
+        if switches.keys() - {"prompt_set"}:
             print("error: --enable, --disable STAGE and --candidates shape the pipeline, and single mode has none "
                   "(of the switches only --disable batching applies to it)", file=sys.stderr)
             return 2
-        pipeline = PipelineConfig.single(max_tokens=args.max_tokens)
+        pipeline = replace(PipelineConfig.single(max_tokens=args.max_tokens), **switches)
     else:
         pipeline = replace(PipelineConfig(seed=args.seed, max_tokens=args.max_tokens), **switches)
+    try:
+        load_prompt_set(pipeline.prompt_set)
+    except UnknownPromptSet as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(previous, {"dataset": dataset.name, "mode": args.mode, "pipeline": pipeline.__dict__})
     if mismatch:

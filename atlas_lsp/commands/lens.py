@@ -144,6 +144,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     pipeline = PipelineConfig(
         candidates=args.candidates or PipelineConfig().candidates, router=False, lens=False, seed=args.seed,
         max_tokens=args.max_tokens, plan="plan" not in args.disable,
+        prompt_set=args.prompt_set or PipelineConfig().prompt_set,
     )
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)
@@ -210,7 +211,7 @@ async def _eval_command(args: argparse.Namespace) -> int:
             print("error: --lens-eval DATASET needs a packaged model (small, default)", file=sys.stderr)
             return 2
         sha256, dim = PACKAGED_MODELS[model].sha256, PACKAGED_MODELS[model].hidden_size
-        prompt_set = PipelineConfig().prompt_set
+        prompt_set = args.prompt_set or PipelineConfig().prompt_set
     try:
         lens = load_lens(model, sha256, dim, prompt_set, folder)
     except LensMismatch as error:

@@ -37,8 +37,29 @@ class PromptSet:
         return self.data["system"]
 
 
+class UnknownPromptSet(ValueError):
+    """No prompt set of that name ships with the engine."""
+
+
+def prompt_set_names() -> list[str]:
+    return sorted(entry.name.removesuffix(".toml") for entry in resources.files(__package__).iterdir()
+                  if entry.name.endswith(".toml"))
+
+
 @cache
 def load_prompt_set(name: str = DEFAULT_PROMPT_SET) -> PromptSet:
-    text = resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    """The prompt set `name`; one that `extends` another takes every prompt it does not give from it."""
+    if name not in prompt_set_names():
+        raise UnknownPromptSet(f"no prompt set {name!r}; the engine has {', '.join(prompt_set_names())}")
+    data = tomllib.loads(resources.files(__package__).joinpath(f"{name}.toml").read_text(encoding="utf-8"))
+    base = data.pop("extends", None)
+    if base is not None:
+        data = _merged(load_prompt_set(base).data, data)
     return PromptSet(version=data["version"], data=data)
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged

@@ -100,23 +100,3 @@ def test_older_rows_one_after_another_add_up() -> None:
             cpu_row(None, 0, 0, cpu_seconds=20.0, started_at=100.0, finished_at=130.0)]
     assert run_cpu_seconds(rows) == pytest.approx(70.0)
 
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
-
-
-def bench(*args: str) -> int:
-    from atlas_lsp.cli import main
-
-    return main(["--bench", str(EXAMPLES), "--model", "small", *args])
-
-
-def test_single_mode_refuses_pipeline_switches(tmp_path: Path, capsys) -> None:
-    assert bench("--mode", "single", "--disable", "plan", "--out", str(tmp_path)) == 2
-    assert "single mode" in capsys.readouterr().err
-
-
-def test_resume_refuses_to_mix_a_run_with_other_pipeline_settings(tmp_path: Path, capsys) -> None:
-    (tmp_path / "summary.json").write_text(json.dumps({"dataset": f"elsewhere/{EXAMPLES.name}", "mode": "pipeline",
-                                                       "pipeline": {"plan": True, "candidates": 4}}))
-    assert bench("--mode", "pipeline", "--disable", "plan", "--resume", "--out", str(tmp_path)) == 2
-    assert "pipeline plan was True, now False" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """The prompt set: every prompt about a problem starts with the same problem text."""
 
-from engine.prompts import load_prompt_set
+import pytest
+
+from engine.prompts import UnknownPromptSet, load_prompt_set
 from engine.stages.generate import statement_of
 from engine.task import Task
 
@@ -23,3 +25,21 @@ def test_every_stage_message_starts_with_the_same_problem_header() -> None:
     second = PROMPTS.user_message("plan.sketch", "STATEMENT", variant="the most direct approach")
     header = PROMPTS.render("header", statement="STATEMENT")
     assert first.startswith(header) and second.startswith(header)
+
+
+def test_a_prompt_set_that_extends_another_takes_the_prompts_it_does_not_give() -> None:
+    v2 = load_prompt_set("v2")
+    assert v2.version == "v2"
+    assert v2.render("solve.call", starter_code="def f(): ...") == PROMPTS.render("solve.call", starter_code="def f(): ...")
+    assert v2.render("solve.stdin") != PROMPTS.render("solve.stdin")
+
+
+def test_v2_solve_instructions_show_no_placeholder_to_copy() -> None:
+    v2 = load_prompt_set("v2")
+    for key in ("solve.stdin", "solve_with_plan.stdin"):
+        assert "YOUR CODE HERE" not in v2.render(key, plan="1. read n")
+
+
+def test_an_unknown_prompt_set_is_an_error_naming_the_ones_there_are() -> None:
+    with pytest.raises(UnknownPromptSet, match="v1, v2"):
+        load_prompt_set("v0")

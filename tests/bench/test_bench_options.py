@@ -1,0 +1,32 @@
+"""`--bench` options that cannot work together are refused before the model loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
+
+
+def bench(*args: str) -> int:
+    from atlas_lsp.cli import main
+
+    return main(["--bench", str(EXAMPLES), "--model", "small", *args])
+
+
+def test_single_mode_refuses_pipeline_switches(tmp_path: Path, capsys) -> None:
+    assert bench("--mode", "single", "--disable", "plan", "--out", str(tmp_path)) == 2
+    assert "single mode" in capsys.readouterr().err
+
+
+def test_resume_refuses_to_mix_a_run_with_other_pipeline_settings(tmp_path: Path, capsys) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps({"dataset": f"elsewhere/{EXAMPLES.name}", "mode": "pipeline",
+                                                       "pipeline": {"plan": True, "candidates": 4}}))
+    assert bench("--mode", "pipeline", "--disable", "plan", "--resume", "--out", str(tmp_path)) == 2
+    assert "pipeline plan was True, now False" in capsys.readouterr().err
+
+
+def test_an_unknown_prompt_set_is_refused_before_the_model_loads(tmp_path: Path, capsys) -> None:
+    assert bench("--mode", "single", "--prompt-set", "v0", "--out", str(tmp_path)) == 2
+    assert "no prompt set 'v0'" in capsys.readouterr().err
