@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.prompts import DEFAULT_PROMPT_SET
+
 
 @dataclass(frozen=True)
 class EmbeddedSettings:
@@ -40,7 +42,7 @@ class RuntimeConfig:
 class PipelineConfig:
     """Stage switches and budgets; each switch exists so an ablation can turn the stage off."""
 
-    prompt_set: str = "v1"
+    prompt_set: str = DEFAULT_PROMPT_SET
     candidates: int = 4
     temperature: float = 0.8
     max_tokens: int = 1024

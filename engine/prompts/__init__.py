@@ -13,7 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
-DEFAULT_PROMPT_SET = "v1"
+DEFAULT_PROMPT_SET = "v2"
 
 
 @dataclass(frozen=True)
