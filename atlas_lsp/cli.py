@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", metavar="MODEL", help="small, default, a GGUF path, or an OpenAI-compatible URL"
     )
     shared.add_argument("--limit", type=int, metavar="N", help="take only the first N problems")
-    shared.add_argument("--ids", metavar="FILE", help="only the problems listed in FILE (one id per line)")
+    shared.add_argument("--ids", metavar="FILE", help="only the problems listed in FILE: an id or title per line, or a dataset's problems")
     shared.add_argument("--candidates", type=int, help="candidates sampled per problem by the pipeline")
     shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")

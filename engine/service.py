@@ -104,7 +104,7 @@ def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, s
     if lens is None:
         return None, f"Lens off: no Lens weights for model {model!r} yet"
     meta = lens.metadata
-    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {meta.training_problem_count} problems"
+    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {len(meta.training_problems)} problems"
 
 
 def _ignore(_: Event) -> None:

@@ -21,13 +21,12 @@ import numpy as np
 from lens.features import Behaviour, CandidateFeatures, lens_input
 
 RECORDS_FILE = "records.jsonl"
+JudgeKind = Literal["full", "public-only", "use"]
+"""full: hidden tests; public-only: the dataset has only public tests (weak labels); use: an outcome seen in use."""
 
 
 class UnreadableRecords(ValueError):
     """A records file with a damaged line that no crash of the writer explains."""
-
-JudgeKind = Literal["full", "public-only", "use"]
-"""full: hidden tests; public-only: the dataset has only public tests (weak labels); use: an outcome seen in use."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,13 +163,28 @@ def read_records(folders: Iterable[Path]) -> list[LensRecord]:
             if not line.strip():
                 continue
             try:
-                records.extend(LensRecord.from_dict(raw) for raw in json.loads(line))
+                problem = json.loads(line)
+                if isinstance(problem, dict):
+                    raise UnreadableRecords(
+                        f"{path} holds one candidate per line, the format before 2026-11-29: collect these "
+                        "problems again into a new folder"
+                    )
+                records.extend(LensRecord.from_dict(raw) for raw in problem)
+            except UnreadableRecords:
+                raise
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
                 raise UnreadableRecords(
                     f"{path}, line {number}: {type(error).__name__}: {error}. Each line is one problem's records; "
                     "delete that line and run --lens-collect again to collect the problem anew."
                 ) from None
     return records
+
+
+def foreign_sources(records: Iterable[LensRecord], model_sha256: str, prompt_set: str) -> str:
+    """The model files and prompt sets among `records` other than the given ones ("" if none): records of
+    another model or prompt set hold other embeddings and other candidates, so they cannot be mixed."""
+    foreign = {(record.model_sha256, record.prompt_set) for record in records} - {(model_sha256, prompt_set)}
+    return ", ".join(f"model sha256 {sha256} with prompt set {name!r}" for sha256, name in sorted(foreign))
 
 
 def recorded_problems(folder: Path) -> set[tuple[str, str]]:

@@ -144,7 +144,6 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
         trained=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         seed=settings.seed,
         training_records=len(training),
-        training_problem_count=len({record.problem for record in training}),
         training_problems=_names(training),
         validation_problems=_names(validation),
         judges=dict(Counter(r.judge for r in training)),

@@ -41,7 +41,6 @@ class LensMetadata:
     """UTC date and time of training (ISO 8601)."""
     seed: int
     training_records: int
-    training_problem_count: int
     training_problems: tuple[str, ...]
     """Names (title, or id without one) of the problems the network was fitted on: never evaluate on these."""
     validation_problems: tuple[str, ...]
@@ -81,7 +80,7 @@ def load_lens(
     """The Lens trained for this model, or None when `folder` has no weights for it.
 
     Raises LensMismatch when the weights were trained for another model file, embedding size,
-    feature set or prompt set (whose reading template makes the embedding).
+    feature set or prompt set (other prompts write other candidates, and may read them otherwise).
     """
     state_path, metadata_path = weights_files(model, folder)
     if not (state_path.is_file() and metadata_path.is_file()):

@@ -118,16 +118,17 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         f"95% Wilson interval {summary['ci95'][0]:.1%} .. {summary['ci95'][1]:.1%}.",
         "",
     ]
-    if summary.get("judge") == "public-only":
+    public_only = summary["public_only_problems"]
+    if public_only and public_only == summary["problems"]:
         lines += [
             "**Judged on public tests only**: this dataset has no hidden tests, and the solver saw these "
             "tests. This is not an official LiveCodeBench pass@1 and overstates correctness.",
             "",
         ]
-    elif summary.get("judge") not in (None, "full"):
+    elif public_only:
         lines += [
-            f"**Partly judged on public tests only**: {summary.get('public_only_problems', '?')} of these problems "
-            "have no hidden tests and were judged on the public tests the solver saw.",
+            f"**Partly judged on public tests only**: {public_only} of these problems have no hidden tests "
+            "and were judged on the public tests the solver saw.",
             "",
         ]
     selected = summary.get("selected")

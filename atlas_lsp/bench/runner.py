@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import anyio
 
+from atlas_lsp.terminal import innermost
 from engine.runtime.base import RuntimeFailure
 from engine.service import Engine
 from engine.task import Task
@@ -110,10 +111,12 @@ async def run_problems(
         async with limiter:
             try:
                 row = await solve_and_judge(problem, engine, judge)
-            except RuntimeFailure:
-                raise  # the model is gone: every other problem would fail the same way
-            except Exception as error:  # a fault of this problem's own must not cancel the others
-                errors.append(ProblemError(problem.task.task_id, f"{type(error).__name__}: {error}"))
+            except Exception as error:
+                if _model_failed(error):
+                    raise  # the model is gone: every other problem would fail the same way
+                # A fault of this problem's own must not cancel the others.
+                cause = innermost(error)
+                errors.append(ProblemError(problem.task.task_id, f"{type(cause).__name__}: {cause}"))
                 return
         async with write_lock:
             with results_path.open("a", encoding="utf-8") as handle:
@@ -125,6 +128,13 @@ async def run_problems(
         for problem in pending:
             group.start_soon(one, problem)
     return errors
+
+
+def _model_failed(error: Exception) -> bool:
+    """A RuntimeFailure, alone or inside the exception groups of the engine's concurrent stages."""
+    if isinstance(error, BaseExceptionGroup):
+        return error.subgroup(RuntimeFailure) is not None
+    return isinstance(error, RuntimeFailure)
 
 
 def _cut_unfinished_row(path: Path) -> None:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from sandbox.executor import Sandbox
 
 JUDGE_UID_OFFSET = 100
-DEFAULT_TEST_SECONDS = 6.0
 PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "lens")
 
 
@@ -90,7 +89,7 @@ async def _bench(args: argparse.Namespace) -> int:
 
     dataset = Path(args.bench)
     out = Path(args.out)
-    test_seconds = args.timeout or DEFAULT_TEST_SECONDS
+    test_seconds = args.timeout or SandboxConfig().test_seconds
     judge = judge_sandbox(test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
     try:
@@ -125,7 +124,9 @@ async def _bench(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     previous = _previous_run(out) if args.resume else {}
-    mismatch = _resume_mismatch(previous, {"dataset": dataset.name, "mode": args.mode, "pipeline": pipeline.__dict__})
+    mismatch = _resume_mismatch(
+        previous, {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__}
+    )
     if mismatch:
         print(f"error: --resume would mix two different runs in {out}: {mismatch}. Use another --out, or rerun "
               "with the first run's options.", file=sys.stderr)
@@ -184,19 +185,22 @@ async def _bench(args: argparse.Namespace) -> int:
             summary = summarize(rows, meta)
             write_report(out, summary)
             print(json.dumps({k: summary[k] for k in ("problems", "passed", "pass_at_1", "ci95")}))
-            if loaded.judge != "full":
-                print(f"note: judged on public tests only ({loaded.judge}); not an official pass@1")
+            if summary["public_only_problems"]:
+                print(f"note: {summary['public_only_problems']} of {summary['problems']} problems judged on public "
+                      "tests only; not an official pass@1")
     return status
 
 
-def judge_sandbox(test_seconds: float = DEFAULT_TEST_SECONDS) -> Sandbox:
-    """The sandbox that grades fixed answers on hidden tests."""
+def judge_sandbox(test_seconds: float | None = None, uid_offset: int = JUDGE_UID_OFFSET) -> Sandbox:
+    """The sandbox that grades fixed answers on hidden tests, with the engine's test time limit by default."""
+    from engine.config import SandboxConfig
     from sandbox.executor import Sandbox
     from sandbox.isolation import FIRST_SANDBOX_UID
     from sandbox.limits import Limits
 
     # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
-    return Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    seconds = test_seconds or SandboxConfig().test_seconds
+    return Sandbox(Limits(wall_seconds=seconds), first_uid=FIRST_SANDBOX_UID + uid_offset)
 
 
 def _previous_run(out: Path) -> dict[str, Any]:
@@ -208,10 +212,16 @@ def _previous_run(out: Path) -> dict[str, Any]:
 
 def _resume_mismatch(previous: dict[str, Any], now: dict[str, Any]) -> str:
     """What differs between the run being resumed and this one ("" when nothing does). The dataset is
-    compared by file name (the path may differ between sessions); pipeline settings the earlier run did
-    not record (added to the engine since) are not compared."""
-    earlier = {"dataset": Path(previous.get("dataset", now["dataset"])).name, "mode": previous.get("mode", now["mode"])}
-    differences = [f"{key} was {earlier[key]!r}, now {now[key]!r}" for key in ("dataset", "mode") if earlier[key] != now[key]]
+    compared by file name (the path may differ between sessions), the model only when both are packaged
+    ones (a file or a server is recorded under the name it reports); pipeline settings the earlier run
+    did not record (added to the engine since) are not compared."""
+    from engine.models import PACKAGED_MODELS
+
+    earlier = {key: previous.get(key, now[key]) for key in ("dataset", "mode", "model")}
+    earlier["dataset"] = Path(earlier["dataset"]).name
+    if not {earlier["model"], now["model"]} <= PACKAGED_MODELS.keys():
+        earlier["model"] = now["model"]
+    differences = [f"{key} was {earlier[key]!r}, now {now[key]!r}" for key in earlier if earlier[key] != now[key]]
     before = previous.get("pipeline") or {}
     differences += [
         f"pipeline {key} was {before[key]!r}, now {value!r}"

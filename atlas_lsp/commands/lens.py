@@ -105,13 +105,13 @@ async def _collect_command(args: argparse.Namespace) -> int:
 async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -> int:
     from atlas_lsp.bench.collect import CollectSettings, collect, pending_problems
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
+    from atlas_lsp.commands.bench import judge_sandbox
     from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.models import packaged_sha256
+    from engine.prompts import UnknownPromptSet, load_prompt_set
     from engine.runtime.base import RuntimeFailure
+    from lens.records import foreign_sources, read_records
     from sandbox.dataset import DatasetError
-    from sandbox.executor import Sandbox
-    from sandbox.isolation import FIRST_SANDBOX_UID
-    from sandbox.limits import Limits
 
     unsupported = sorted(set(args.disable) - {"plan"})
     if unsupported:
@@ -123,8 +123,8 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         print("error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
               file=sys.stderr)
         return 2
-    test_seconds = args.timeout or 6.0
-    judge = Sandbox(Limits(wall_seconds=test_seconds), first_uid=FIRST_SANDBOX_UID + JUDGE_UID_OFFSET)
+    test_seconds = args.timeout or SandboxConfig().test_seconds
+    judge = judge_sandbox(test_seconds, uid_offset=JUDGE_UID_OFFSET)
     ids = read_names(Path(args.ids)) if args.ids else None
     excluded = excluded | (read_names(Path(args.exclude_ids)) if args.exclude_ids else set())
     try:
@@ -146,7 +146,18 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         max_tokens=args.max_tokens, plan="plan" not in args.disable,
         prompt_set=args.prompt_set or PipelineConfig().prompt_set,
     )
+    try:
+        load_prompt_set(pipeline.prompt_set)
+    except UnknownPromptSet as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
+    foreign = foreign_sources(read_records([settings.out]), model_sha256, pipeline.prompt_set)
+    if foreign:
+        print(f"error: {args.out} holds records of {foreign}; these would be of model sha256 {model_sha256} and "
+              f"prompt set {pipeline.prompt_set!r}, and one folder trains one Lens: collect into another folder",
+              file=sys.stderr)
+        return 2
     pending = pending_problems(problems, settings)
     print(f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
           f"{len(loaded.problems) - len(allowed)} excluded)", file=sys.stderr)
@@ -191,7 +202,7 @@ async def _eval_command(args: argparse.Namespace) -> int:
 
     from engine.config import PipelineConfig
     from engine.models import PACKAGED_MODELS
-    from lens.records import read_records
+    from lens.records import foreign_sources, read_records
     from lens.weights import WEIGHTS_DIR, LensMismatch, load_lens
 
     source = Path(args.lens_eval)
@@ -228,10 +239,11 @@ async def _eval_command(args: argparse.Namespace) -> int:
         if status:
             return status
         records = read_records([Path(args.out)])
-    foreign = {r.model_sha256 for r in records} - {lens.metadata.model_sha256}
+    meta = lens.metadata
+    foreign = foreign_sources(records, meta.model_sha256, meta.prompt_set)
     if foreign:
-        print(f"error: records from model sha256 {', '.join(sorted(foreign))}, but the weights in {folder} were "
-              f"trained for {lens.metadata.model_sha256}", file=sys.stderr)
+        print(f"error: records of {foreign}, but the weights in {folder} were trained for model sha256 "
+              f"{meta.model_sha256} with prompt set {meta.prompt_set!r}", file=sys.stderr)
         return 2
     held_out = [r for r in records if r.split_key not in trained]
     if not held_out:

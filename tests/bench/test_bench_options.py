@@ -30,3 +30,9 @@ def test_resume_refuses_to_mix_a_run_with_other_pipeline_settings(tmp_path: Path
 def test_an_unknown_prompt_set_is_refused_before_the_model_loads(tmp_path: Path, capsys) -> None:
     assert bench("--mode", "single", "--prompt-set", "v0", "--out", str(tmp_path)) == 2
     assert "no prompt set 'v0'" in capsys.readouterr().err
+
+
+def test_resume_refuses_to_mix_a_run_of_another_packaged_model(tmp_path: Path, capsys) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps({"dataset": str(EXAMPLES), "mode": "single", "model": "default"}))
+    assert bench("--mode", "single", "--resume", "--out", str(tmp_path)) == 2
+    assert "model was 'default', now 'small'" in capsys.readouterr().err

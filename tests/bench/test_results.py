@@ -16,6 +16,7 @@ from atlas_lsp.bench.runner import (
     read_results,
     run_problems,
 )
+from engine.runtime.base import RuntimeFailure
 from engine.task import Answer, Evidence, Task
 from fakes import FakeSandbox
 from sandbox.testcases import TestCase, TestKind
@@ -24,15 +25,16 @@ DOUBLE = "def f(x):\n    return 2 * x\n"
 
 
 class ScriptedEngine:
-    """Answers every task with DOUBLE, except the tasks named in `raising`, which raise."""
+    """Answers every task with DOUBLE, except the tasks named in `raising`, which raise what is given."""
 
-    def __init__(self, raising: set[str] = frozenset()) -> None:
+    def __init__(self, raising: frozenset[str] = frozenset(), error: Exception = KeyError("a fault of this problem only")) -> None:
         self.raising = raising
+        self.error = error
         self.solved: list[str] = []
 
     async def solve(self, task: Task) -> Answer:
         if task.task_id in self.raising:
-            raise KeyError("a fault of this problem only")
+            raise self.error
         self.solved.append(task.task_id)
         return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0))
 
@@ -73,30 +75,36 @@ async def test_resume_cuts_off_the_crashed_row_and_redoes_its_problem(tmp_path: 
 
 
 async def test_a_problem_that_raises_is_reported_and_the_others_still_get_results(tmp_path: Path) -> None:
-    errors = await run(tmp_path, ["a", "b", "c"], ScriptedEngine(raising={"b"}), resume=False)
+    errors = await run(tmp_path, ["a", "b", "c"], ScriptedEngine(raising=frozenset({"b"})), resume=False)
     assert [(e.question_id, e.error.split(":")[0]) for e in errors] == [("b", "KeyError")]
     assert [(r["question_id"], r["passed"]) for r in read_results(tmp_path)] == [("a", True), ("c", True)]
 
 
-def cpu_row(session: str | None, start: float, finish: float, **fields: object) -> dict:
-    timing = {"session": session, "cpu_at_start": start, "cpu_at_finish": finish} if session else {}
-    return {**timing, **fields}
+async def test_a_model_failure_inside_the_engines_task_groups_still_ends_the_run(tmp_path: Path) -> None:
+    grouped = ExceptionGroup("unhandled errors in a TaskGroup", [RuntimeFailure("the model server is gone")])
+    with pytest.raises(ExceptionGroup) as raised:
+        await run(tmp_path, ["a", "b"], ScriptedEngine(raising=frozenset({"a", "b"}), error=grouped), resume=False)
+    assert raised.group_contains(RuntimeFailure)
+
+
+def session_row(session: str, cpu_at_start: float, cpu_at_finish: float) -> dict:
+    return {"session": session, "cpu_at_start": cpu_at_start, "cpu_at_finish": cpu_at_finish}
+
+
+def older_row(cpu_seconds: float, started_at: float, finished_at: float) -> dict:
+    """A row from before sessions: the process's CPU time while it ran, and its wall-clock span."""
+    return {"cpu_seconds": cpu_seconds, "started_at": started_at, "finished_at": finished_at}
 
 
 def test_problems_in_flight_together_share_their_session_cpu_time_once() -> None:
     # Two overlapping problems in one session, then a resumed session: 30 + 5 CPU seconds in all.
-    rows = [cpu_row("s1", 10.0, 30.0), cpu_row("s1", 12.0, 40.0), cpu_row("s2", 1.0, 6.0)]
+    rows = [session_row("s1", 10.0, 30.0), session_row("s1", 12.0, 40.0), session_row("s2", 1.0, 6.0)]
     assert run_cpu_seconds(rows) == pytest.approx(35.0)
 
 
 def test_older_rows_that_overlapped_have_no_cpu_total() -> None:
-    rows = [cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=0.0, finished_at=100.0),
-            cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=10.0, finished_at=90.0)]
-    assert run_cpu_seconds(rows) is None
+    assert run_cpu_seconds([older_row(50.0, 0.0, 100.0), older_row(50.0, 10.0, 90.0)]) is None
 
 
 def test_older_rows_one_after_another_add_up() -> None:
-    rows = [cpu_row(None, 0, 0, cpu_seconds=50.0, started_at=0.0, finished_at=100.0),
-            cpu_row(None, 0, 0, cpu_seconds=20.0, started_at=100.0, finished_at=130.0)]
-    assert run_cpu_seconds(rows) == pytest.approx(70.0)
-
+    assert run_cpu_seconds([older_row(50.0, 0.0, 100.0), older_row(20.0, 100.0, 130.0)]) == pytest.approx(70.0)

@@ -52,9 +52,10 @@ def test_eval_refuses_records_of_another_model_than_the_weights(trained, tmp_pat
     assert evaluate(records_dir, other_weights, tmp_path / "eval") == 2
 
 
-def test_eval_on_the_records_the_weights_came_from_is_refused(trained, tmp_path: Path) -> None:
+def test_eval_on_the_records_the_weights_came_from_is_refused(trained, tmp_path: Path, capsys) -> None:
     _, records_dir, weights_dir = trained
     assert evaluate(records_dir, weights_dir, tmp_path / "eval") == 2
+    assert "nothing is left to measure" in capsys.readouterr().err
     assert not (tmp_path / "eval" / "lens_report.json").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,9 @@ def test_an_embedding_that_overflowed_float16_is_refused(make_record) -> None:
     record = make_record("p1", True, embedding=np.array([1.0, 1e6], dtype=np.float32))
     with pytest.raises(ValueError, match="float16"):
         record.to_dict()
+
+
+def test_a_folder_in_the_one_candidate_per_line_format_is_refused_with_what_to_do(make_record, tmp_path: Path) -> None:
+    (tmp_path / RECORDS_FILE).write_text(json.dumps(make_record("p1", True).to_dict()) + "\n")
+    with pytest.raises(UnreadableRecords, match="format before"):
+        read_records([tmp_path])

@@ -24,8 +24,7 @@ def small_lens() -> Lens:
     metadata = LensMetadata(
         model="small", model_sha256=SHA, embedding_dim=DIM, feature_names=FEATURE_NAMES, hidden=4, dropout=0.0,
         prompt_set="v1", trained="2025-01-01T00:00:00+00:00", seed=0, training_records=10,
-        training_problem_count=1,
-        training_problems=("p1", "slug-one"), validation_problems=("p2",), judges={"full": 10},
+        training_problems=("slug-one",), validation_problems=("p2",), judges={"full": 10},
         validation={"auc": 0.75, "lens_top1": None},
     )
     return Lens(net, metadata)
