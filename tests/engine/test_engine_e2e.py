@@ -47,9 +47,10 @@ def test_hidden_tests_reach_no_prompt_and_no_stage(tmp_path: Path) -> None:
     traced = "".join(path.read_text() for path in trace.glob("*.jsonl"))
     assert '"kind": "prompt"' in traced and '"kind": "self_tests"' in traced
     assert CANARY not in traced
-    # The judge did read the hidden test: the canary is in the verdict's inputs, not in the engine's.
+    # The judge did read the hidden test: it grades on the public and the private test, as LiveCodeBench
+    # does, so the canary is in the verdict's inputs, not in the engine's.
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text())
-    assert row["tests_total"] == 1
+    assert row["tests_total"] == 2
 
 
 def sandbox_or_child_processes() -> list[str]:
