@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import anyio
-import anyio.from_thread
-import anyio.lowlevel
 import llama_cpp
 import numpy as np
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -107,15 +106,7 @@ class EmbeddedRuntime:
 
     async def _run(self, prompt: list[int], params: list[SamplingParams], on_token: TokenCallback | None) -> Request:
         done = anyio.Event()
-        token = anyio.lowlevel.current_token()
-
-        def wake() -> None:
-            try:
-                anyio.from_thread.run_sync(done.set, token=token)
-            except RuntimeError:  # the awaiting event loop has already gone away
-                pass
-
-        request = Request(prompt=prompt, params=params, on_token=on_token, on_done=wake)
+        request = Request(prompt=prompt, params=params, on_token=on_token, on_done=waker(done))
         self._decoder.submit(request)
         try:
             await done.wait()
@@ -134,6 +125,24 @@ class EmbeddedRuntime:
         if count < 0:
             raise RuntimeFailure(f"Tokenizing {len(data)} bytes failed.")
         return list(buffer[:count])
+
+
+def waker(done: anyio.Event) -> Callable[[], None]:
+    """A callback the decoder thread calls to set `done` on the calling event loop.
+
+    It hands the wake-up over without waiting for the loop to run it: the decoder thread serves every
+    request, and a caller whose loop stopped before running a blocking hand-off (a cancelled request
+    that finishes after its caller left) would stall all of them.
+    """
+    loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        try:
+            loop.call_soon_threadsafe(done.set)
+        except RuntimeError:  # the awaiting event loop is closed: nobody waits any more
+            pass
+
+    return wake
 
 
 def _shifted(on_token: TokenCallback, offset: int) -> TokenCallback:
