@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,26 @@ from atlas_lsp.bench.stats import mcnemar_exact, wilson_interval
 # electricity price the reference system uses.
 ASSUMED_WATTS = 65.0
 DOLLARS_PER_KWH = 0.12
-# What describes a run in summary.json (written by --bench); everything else is computed from the rows.
-RUN_DESCRIPTION_KEYS = (
-    "dataset", "judge", "mode", "model", "label", "pipeline", "lens", "max_sequences", "command", "started", "selected",
-)
+
+
+@dataclass(frozen=True)
+class RunDescription:
+    """What describes a run in summary.json (written by --bench); everything else is computed from the rows."""
+
+    dataset: str
+    judge: str
+    mode: str
+    model: str
+    label: str
+    pipeline: dict[str, Any]
+    lens: str
+    max_sequences: int
+    command: str
+    started: str
+    selected: int
+
+
+RUN_DESCRIPTION_KEYS = tuple(field.name for field in fields(RunDescription))
 
 
 def _rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -10,18 +10,21 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from atlas_lsp.commands.engine_start import start_engine
+from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
+    from atlas_lsp.bench.runner import ProblemError
     from sandbox.executor import Sandbox
 
 JUDGE_UID_OFFSET = 100
@@ -80,10 +83,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
 async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
-    from atlas_lsp.bench.report import summarize, write_report
+    from atlas_lsp.bench.report import RunDescription, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
-    from engine.prompts import UnknownPromptSet, load_prompt_set
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
 
@@ -118,10 +120,7 @@ async def _bench(args: argparse.Namespace) -> int:
         pipeline = replace(PipelineConfig.single(max_tokens=args.max_tokens), **switches)
     else:
         pipeline = replace(PipelineConfig(seed=args.seed, max_tokens=args.max_tokens), **switches)
-    try:
-        load_prompt_set(pipeline.prompt_set)
-    except UnknownPromptSet as error:
-        print(f"error: {error}", file=sys.stderr)
+    if not prompt_set_exists(pipeline.prompt_set):
         return 2
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(
@@ -144,19 +143,19 @@ async def _bench(args: argparse.Namespace) -> int:
         return 1
     print(engine.lens_status, file=sys.stderr)
 
-    meta: dict[str, Any] = {
-        "dataset": str(dataset),
-        "judge": loaded.judge,
-        "mode": args.mode,
-        "model": engine.model_id,
-        "label": args.label or out.name,
-        "pipeline": pipeline.__dict__,
-        "lens": engine.lens_status,
-        "max_sequences": embedded.max_sequences,
-        "command": "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "started": previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "selected": len(problems),
-    }
+    description = RunDescription(
+        dataset=str(dataset),
+        judge=loaded.judge,
+        mode=args.mode,
+        model=engine.model_id,
+        label=args.label or out.name,
+        pipeline=pipeline.__dict__,
+        lens=engine.lens_status,
+        max_sequences=embedded.max_sequences,
+        command="atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        started=previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
+        selected=len(problems),
+    )
     bar = ProgressBar(f"{args.mode} on {dataset.name}")
     finished: list[bool] = []
 
@@ -167,7 +166,12 @@ async def _bench(args: argparse.Namespace) -> int:
 
     status = 0
     try:
-        errors = await run_problems(problems, engine, judge, RunSettings(out, args.jobs or 1, args.resume), on_done)
+        settings = RunSettings(out, args.jobs or 1, args.resume)
+        errors, stopped_by = await _until_stopped(run_problems(problems, engine, judge, settings, on_done))
+        if stopped_by:
+            print(f"\nstopped by {stopped_by.name}; finished problems are in {out}/results.jsonl "
+                  "(continue with --resume)", file=sys.stderr)
+            status = 128 + stopped_by
         for error in errors:
             print(f"error: problem {error.question_id} failed and has no result: {error.error}", file=sys.stderr)
         if errors:
@@ -182,13 +186,37 @@ async def _bench(args: argparse.Namespace) -> int:
         selected = {p.task.task_id for p in problems}
         rows = [row for row in read_results(out) if row["question_id"] in selected]
         if rows:
-            summary = summarize(rows, meta)
+            summary = summarize(rows, asdict(description))
             write_report(out, summary)
             print(json.dumps({k: summary[k] for k in ("problems", "passed", "pass_at_1", "ci95")}))
             if summary["public_only_problems"]:
                 print(f"note: {summary['public_only_problems']} of {summary['problems']} problems judged on public "
                       "tests only; not an official pass@1")
     return status
+
+
+async def _until_stopped(run: Coroutine[Any, Any, list[ProblemError]]) -> tuple[list[ProblemError], signal.Signals | None]:
+    """Await `run` unless SIGINT or SIGTERM arrives first, which cancels it and is returned.
+
+    A run left in the background ignores SIGINT, and is usually stopped with SIGTERM: either way the
+    caller goes on to write the summary of the problems finished so far.
+    """
+    errors: list[ProblemError] = []
+    stopped_by: signal.Signals | None = None
+    async with anyio.create_task_group() as group:
+
+        async def stop_on_signal() -> None:
+            nonlocal stopped_by
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for received in signals:
+                    stopped_by = signal.Signals(received)
+                    group.cancel_scope.cancel()
+                    return
+
+        group.start_soon(stop_on_signal)
+        errors = await run
+        group.cancel_scope.cancel()
+    return errors, stopped_by
 
 
 def judge_sandbox(test_seconds: float | None = None, uid_offset: int = JUDGE_UID_OFFSET) -> Sandbox:

@@ -1,5 +1,5 @@
 """Starting the engine for a headless mode: a progress bar while a packaged model is assembled, and
-a one-line error instead of a traceback when the model cannot be used."""
+a one-line error instead of a traceback when the model or the prompt set cannot be used."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ async def start_engine(config: EngineConfig) -> Engine | None:
     except (ModelError, RuntimeFailure) as error:
         print(f"error: {error}", file=sys.stderr)
         return None
+
+
+def prompt_set_exists(name: str) -> bool:
+    """True when `name` is a prompt set; otherwise False after printing which ones exist.
+
+    Checked before the model loads, which takes seconds."""
+    from engine.prompts import UnknownPromptSet, load_prompt_set
+
+    try:
+        load_prompt_set(name)
+    except UnknownPromptSet as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    return True

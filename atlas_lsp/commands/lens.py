@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from atlas_lsp.commands.engine_start import start_engine
+from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
@@ -108,7 +108,6 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     from atlas_lsp.commands.bench import judge_sandbox
     from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.models import packaged_sha256
-    from engine.prompts import UnknownPromptSet, load_prompt_set
     from engine.runtime.base import RuntimeFailure
     from lens.records import foreign_sources, read_records
     from sandbox.dataset import DatasetError
@@ -146,10 +145,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         max_tokens=args.max_tokens, plan="plan" not in args.disable,
         prompt_set=args.prompt_set or PipelineConfig().prompt_set,
     )
-    try:
-        load_prompt_set(pipeline.prompt_set)
-    except UnknownPromptSet as error:
-        print(f"error: {error}", file=sys.stderr)
+    if not prompt_set_exists(pipeline.prompt_set):
         return 2
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
     foreign = foreign_sources(read_records([settings.out]), model_sha256, pipeline.prompt_set)

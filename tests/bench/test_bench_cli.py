@@ -62,3 +62,19 @@ def test_summary_agrees_with_results_recomputed(tmp_path: Path) -> None:
     for key in ("problems", "passed", "pass_at_1", "ci95", "by_difficulty", "by_platform", "tokens_per_problem"):
         assert written[key] == recomputed[key]
     assert (out / "report.md").exists() and (out / "pass_at_1.png").stat().st_size > 1000
+
+
+def test_a_run_stopped_by_sigterm_writes_the_summary_of_its_finished_problems(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    running = subprocess.Popen(bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 600
+    while not (results.exists() and results.read_text().count("\n") >= 1) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=120)
+    assert running.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+    assert "--resume" in stderr and "Traceback" not in stderr
+    finished = len(read_results(out))
+    assert finished < 6
+    assert json.loads((out / "summary.json").read_text())["problems"] == finished
