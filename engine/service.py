@@ -49,6 +49,11 @@ class Engine:
         self.config = config
         self.lens_status = lens_status
         """One line saying whether the Lens ranks candidates, and if not, why."""
+        self.lens_trained_on: frozenset[str] = (
+            frozenset((*lens.metadata.training_problems, *lens.metadata.validation_problems)) if lens else frozenset()
+        )
+        """Names (title, else id) of the problems the Lens was fitted on or stopped early on: a score on
+        them would flatter it."""
         self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir), lens)
 
     @classmethod

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -24,7 +24,7 @@ from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
-    from atlas_lsp.bench.runner import ProblemError
+    from atlas_lsp.bench.runner import BenchProblem, ProblemError
     from sandbox.executor import Sandbox
 
 JUDGE_UID_OFFSET = 100
@@ -142,6 +142,13 @@ async def _bench(args: argparse.Namespace) -> int:
     if engine is None:
         return 1
     print(engine.lens_status, file=sys.stderr)
+    seen = lens_seen_problems(problems, engine.lens_trained_on)
+    if seen:
+        await engine.aclose()
+        print(f"error: the Lens was trained on {len(seen)} of the selected problems ({', '.join(seen[:5])}"
+              f"{', ...' if len(seen) > 5 else ''}), so pass@1 on them would flatter it. Leave them out "
+              "(--ids) or run with --disable lens.", file=sys.stderr)
+        return 2
 
     description = RunDescription(
         dataset=str(dataset),
@@ -217,6 +224,11 @@ async def _until_stopped(run: Coroutine[Any, Any, list[ProblemError]]) -> tuple[
         errors = await run
         group.cancel_scope.cancel()
     return errors, stopped_by
+
+
+def lens_seen_problems(problems: Sequence[BenchProblem], trained_on: Collection[str]) -> list[str]:
+    """The names of `problems` that the Lens saw in training (a problem is named by its title, else its id)."""
+    return sorted({problem.title or problem.task.task_id for problem in problems} & set(trained_on))
 
 
 def judge_sandbox(test_seconds: float | None = None, uid_offset: int = JUDGE_UID_OFFSET) -> Sandbox:
