@@ -65,6 +65,7 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         **meta,
         **_rate(rows),
         "public_only_problems": sum(1 for row in rows if row.get("judge") == "public-only"),
+        **_examples_then_hidden(rows),
         "by_difficulty": {key: _rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=_difficulty_order)},
         "by_platform": {key: _rate(value) for key, value in sorted(groups["platform"].items())},
         "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
@@ -80,6 +81,19 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
             "dollars_per_kwh": DOLLARS_PER_KWH,
             "basis": "busy wall seconds of the run x assumed watts" if timed else "wall seconds summed over problems x assumed watts",
         },
+    }
+
+
+def _examples_then_hidden(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """How many answers passed every public example the solver saw, and how many of those then passed
+    the judge: few of the first means generation is what fails, many of the first but few of the
+    second means the examples let wrong answers through."""
+    with_examples = [row for row in rows if (row.get("evidence") or {}).get("examples_total")]
+    through = [row for row in with_examples if row["evidence"]["examples_passed"] == row["evidence"]["examples_total"]]
+    return {
+        "answers_with_examples": len(with_examples),
+        "answers_passing_examples": len(through),
+        "answers_passing_examples_and_judge": sum(1 for row in through if row["passed"]),
     }
 
 
@@ -162,6 +176,13 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
                 f"| {label}: {name} | {rate['problems']} | {rate['passed']} | {rate['pass_at_1']:.1%} | "
                 f"{rate['ci95'][0]:.1%} .. {rate['ci95'][1]:.1%} |"
             )
+    if summary.get("answers_with_examples"):
+        lines += [
+            "",
+            f"Public examples: {summary['answers_passing_examples']} of the {summary['answers_with_examples']} "
+            f"answers checked on them passed them all; {summary['answers_passing_examples_and_judge']} of those "
+            "also passed the judge.",
+        ]
     energy = summary["energy"]
     lines += [
         "",

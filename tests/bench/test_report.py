@@ -33,3 +33,14 @@ def test_a_fully_judged_run_carries_no_warning(tmp_path: Path) -> None:
 
 def test_an_unfinished_run_says_how_many_problems_are_missing(tmp_path: Path) -> None:
     assert "2 of the 5 selected problems have a result" in report_of(tmp_path, [row("a"), row("b")], selected=5)
+
+
+def test_the_report_counts_answers_that_passed_the_examples_and_then_the_judge(tmp_path: Path) -> None:
+    def checked(question_id: str, examples_passed: int, passed: bool) -> dict:
+        return row(question_id, passed=passed) | {"evidence": {"examples_passed": examples_passed, "examples_total": 2}}
+
+    rows = [checked("a", 2, True), checked("b", 2, False), checked("c", 1, False), row("d")]
+    summary = summarize(rows, {})
+    assert (summary["answers_with_examples"], summary["answers_passing_examples"],
+            summary["answers_passing_examples_and_judge"]) == (3, 2, 1)
+    assert "2 of the 3 answers checked on them passed them all; 1 of those" in report_of(tmp_path, rows)
