@@ -210,16 +210,16 @@ def test_sample_input_and_output_blocks_are_paired() -> None:
         5
         """
     )
-    assert parse_samples(statement) == (("3\n1 2 3\n", "6"), ("1\n5\n", "5"))
+    assert parse_samples(statement) == (("3\n1 2 3\n", "6\n"), ("1\n5\n", "5\n"))
 
 
 def test_input_colon_blocks_are_samples_when_no_sample_headings_exist() -> None:
     statement = "Double it.\n\nInput:\n4\nOutput:\n8\n"
-    assert parse_samples(statement) == (("4\n", "8"),)
+    assert parse_samples(statement) == (("4\n", "8\n"),)
 
 
 def test_input_and_output_on_the_heading_line_are_read() -> None:
-    assert parse_samples("Input: 4\nOutput: 8") == (("4\n", "8"),)
+    assert parse_samples("Input: 4\nOutput: 8") == (("4\n", "8\n"),)
 
 
 def test_section_titles_without_colon_are_not_samples() -> None:

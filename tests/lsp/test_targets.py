@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
+from atlas_lsp.bench.problems import load_livecodebench
 from atlas_lsp.features.actions import Action
 from atlas_lsp.features.targets import build_task, program_of, target_at, target_named
 from atlas_lsp.functions import parse_module
@@ -83,7 +85,7 @@ def test_problem_file_task_reads_stdin_with_its_samples() -> None:
     task = build_task(module, target_at(module, 0), "sum.py")
     assert task.kind == "stdin"
     assert task.entry_point is None
-    assert task.examples == (Example("1 2\n", "3"),)
+    assert task.examples == (Example("1 2\n", "3\n"),)
     assert task.statement.startswith("Print the sum of two numbers.")
 
 
@@ -114,3 +116,13 @@ def test_method_is_never_verified_or_repaired() -> None:
 def test_written_program_is_offered_verify_and_repair() -> None:
     module = parse_module('"""Echo the input to the output."""\nprint(input())\n')
     assert [action for action in Action if action.offered_for(module.problem)] == [Action.VERIFY, Action.REPAIR]
+
+
+def test_a_problem_file_gives_the_engine_the_task_the_benchmark_gives_it() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
+    stdin = [p.task for p in load_livecodebench(examples).problems if p.task.kind == "stdin"]
+    for bench_task in stdin:
+        module = parse_module(f'"""\n{bench_task.statement}\n"""\n')
+        editor_task = build_task(module, target_named(module, "<module>"), "problem.py")
+        assert (editor_task.statement, editor_task.examples) == (bench_task.statement, bench_task.examples)
+    assert len(stdin) == 3
