@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ def task_of(problem: Problem) -> Task:
     return Task(
         task_id=problem.question_id,
         kind=kind,
-        statement=problem.content,
+        # As a problem file in the editor holds it (a docstring, read with inspect.cleandoc): both
+        # paths then give the engine the same task. Statements on the hub carry \r\n line breaks.
+        statement=inspect.cleandoc(problem.content.replace("\r\n", "\n")),
         starter_code=problem.starter_code,
         entry_point=problem.func_name,
         examples=tuple(Example(test.input, test.expected or "") for test in problem.public_tests),
