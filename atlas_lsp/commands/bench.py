@@ -13,9 +13,9 @@ import shlex
 import signal
 import sys
 import time
+from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from collections.abc import Collection, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -205,8 +205,8 @@ async def _bench(args: argparse.Namespace) -> int:
 async def _until_stopped(run: Coroutine[Any, Any, list[ProblemError]]) -> tuple[list[ProblemError], signal.Signals | None]:
     """Await `run` unless SIGINT or SIGTERM arrives first, which cancels it and is returned.
 
-    A run left in the background ignores SIGINT, and is usually stopped with SIGTERM: either way the
-    caller goes on to write the summary of the problems finished so far.
+    Ctrl-C sends SIGINT; a run in the background is stopped with SIGTERM (a shell starts background
+    jobs ignoring SIGINT). Either way the caller goes on to write the summary of the problems finished.
     """
     errors: list[ProblemError] = []
     stopped_by: signal.Signals | None = None
