@@ -32,9 +32,10 @@ SHORT_PROMPT = "Write a Python function that merges two sorted lists."
 DECODE_TOKENS = 96
 
 
-def measure_here(model: str) -> dict[str, float]:
+def measure_here(model: str) -> dict[str, float | str]:
     """Runs in the child: tokens per second of prefill, and of decode with 1 and 4 sequences."""
     import anyio
+    import llama_cpp
 
     from engine.config import EmbeddedSettings
     from engine.models import resolve_model_file
@@ -49,7 +50,7 @@ def measure_here(model: str) -> dict[str, float]:
         generations = await runtime.generate_many([Message("user", prompt)], params)
         return generations[0].prompt_tokens, sum(g.completion_tokens for g in generations), time.monotonic() - started
 
-    async def run() -> dict[str, float]:
+    async def run() -> dict[str, float | str]:
         await timed(SHORT_PROMPT, 1, 4, 0)  # page the weights in before timing
         # A fresh prompt each time (its start differs), so the prefix cache cannot skip the prefill.
         prompt_tokens, _, prefill_seconds = await timed(f"{time.time_ns()}\n{LONG_PROMPT}", 1, 1, 0)
@@ -58,6 +59,7 @@ def measure_here(model: str) -> dict[str, float]:
             _, tokens, seconds = await timed(f"{time.time_ns()} {SHORT_PROMPT}", k, DECODE_TOKENS, 10 * k)
             decoded[k] = tokens / seconds
         return {
+            "system_info": llama_cpp.llama_print_system_info().decode(),
             "prefill_tokens_per_s": prompt_tokens / prefill_seconds,
             "decode_k1_tokens_per_s": decoded[1],
             "decode_k4_tokens_per_s": decoded[4],
@@ -69,7 +71,7 @@ def measure_here(model: str) -> dict[str, float]:
         anyio.run(runtime.aclose)
 
 
-def measure_build(site: Path, model: str) -> dict[str, float]:
+def measure_build(site: Path, model: str) -> dict[str, float | str]:
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
     child = subprocess.run(
         [sys.executable, __file__, "--measure-here", "--model", model],
@@ -93,10 +95,13 @@ def main() -> None:
     if len(args.builds) != 2:
         parser.error("give two builds, NAME=DIR each")
     builds = {name: Path(folder) for name, folder in (build.split("=", 1) for build in args.builds)}
-    readings: dict[str, list[dict[str, float]]] = {name: [] for name in builds}
+    readings: dict[str, list[dict[str, float | str]]] = {name: [] for name in builds}
+    system_info: dict[str, str] = {}
     for round_number in range(args.rounds):
         for name, site in builds.items():
             reading = measure_build(site, args.model)
+            # What the build compiled in (llama.cpp's system info: AVX512 = 1 and so on).
+            system_info[name] = str(reading.pop("system_info"))
             print(f"round {round_number + 1} {name}: {reading}", flush=True)
             readings[name].append(reading)
     medians = {
@@ -107,7 +112,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "model": args.model,
         "rounds": args.rounds,
-        "builds": {name: str(site) for name, site in builds.items()},
+        "builds": {name: {"folder": str(site), "system_info": system_info[name]} for name, site in builds.items()},
         "medians": medians,
         f"ratio_{second}_to_{first}": {key: round(medians[second][key] / medians[first][key], 3) for key in medians[first]},
         "readings": readings,
