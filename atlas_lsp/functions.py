@@ -176,6 +176,12 @@ def parse_test_asserts(test_source: str, function_name: str) -> tuple[CallExampl
     return tuple(example for example in found if example is not None)
 
 
+def problem_file(statement: str) -> str:
+    """A problem file holding `statement` as its module docstring, with no program yet."""
+    escaped = statement.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""\n{escaped}\n"""\n'
+
+
 def parse_samples(statement: str) -> tuple[tuple[str, str], ...]:
     """Pairs of sample input and output from a problem statement.
 

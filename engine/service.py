@@ -49,11 +49,7 @@ class Engine:
         self.config = config
         self.lens_status = lens_status
         """One line saying whether the Lens ranks candidates, and if not, why."""
-        self.lens_trained_on: frozenset[str] = (
-            frozenset((*lens.metadata.training_problems, *lens.metadata.validation_problems)) if lens else frozenset()
-        )
-        """Names (title, else id) of the problems the Lens was fitted on or stopped early on: a score on
-        them would flatter it."""
+        self._lens = lens
         self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir), lens)
 
     @classmethod
@@ -70,6 +66,15 @@ class Engine:
     @property
     def model_id(self) -> str:
         return self._runtime.model_id
+
+    @property
+    def lens_trained_on(self) -> frozenset[str]:
+        """Names (title, else id) of the problems the Lens was fitted on or stopped early on: a score on
+        them would flatter it. Empty without a Lens."""
+        if self._lens is None:
+            return frozenset()
+        metadata = self._lens.metadata
+        return frozenset((*metadata.training_problems, *metadata.validation_problems))
 
     async def solve(self, task: Task, on_event: EventCallback | None = None) -> Answer:
         return await self._pipeline.solve(task, on_event or _ignore)

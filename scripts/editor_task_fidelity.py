@@ -18,34 +18,21 @@ from pathlib import Path
 
 from atlas_lsp.bench.problems import load_livecodebench, read_names, select_problems
 from atlas_lsp.features.targets import build_task, target_named
-from atlas_lsp.functions import MODULE_TARGET, parse_module
+from atlas_lsp.functions import MODULE_TARGET, parse_module, problem_file
 from engine.task import Task
 
 
 def editor_task(statement: str) -> Task | None:
-    """The Task the server builds for a file whose docstring is `statement` (None if it sees no problem)."""
-    escaped = statement.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    module = parse_module(f'"""\n{escaped}\n"""\n')
+    """The Task the server builds for a problem file of `statement` (None if it sees no problem there)."""
+    module = parse_module(problem_file(statement))
     target = target_named(module, MODULE_TARGET)
     return None if target is None else build_task(module, target, "problem.py")
 
 
 def differences(headless: Task, editor: Task | None) -> list[str]:
     if editor is None:
-        return ["the server sees no problem statement in the docstring"]
-    found = []
-    if editor.statement != headless.statement:
-        found.append("statement" + (" (line endings only)" if editor.statement == _unix(headless.statement) else ""))
-    if editor.examples != headless.examples:
-        trimmed = tuple((e.input, e.output.rstrip("\n")) for e in headless.examples)
-        same_but_newline = tuple((e.input, e.output) for e in editor.examples) == trimmed
-        found.append("examples" + (" (final newline of outputs only)" if same_but_newline else ""))
-    return found
-
-
-def _unix(text: str) -> str:
-    """`text` as an editor holds a pasted docstring: \\n line breaks, no trailing blank lines."""
-    return "\n".join(line.rstrip("\r") for line in text.replace("\r\n", "\n").split("\n")).strip("\n")
+        return ["no problem statement seen in the docstring"]
+    return [name for name in ("statement", "examples") if getattr(editor, name) != getattr(headless, name)]
 
 
 def main() -> None:

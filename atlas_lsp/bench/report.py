@@ -177,12 +177,14 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
                 f"{rate['ci95'][0]:.1%} .. {rate['ci95'][1]:.1%} |"
             )
     if summary.get("answers_with_examples"):
-        lines += [
-            "",
+        examples = (
             f"Public examples: {summary['answers_passing_examples']} of the {summary['answers_with_examples']} "
-            f"answers checked on them passed them all; {summary['answers_passing_examples_and_judge']} of those "
-            "also passed the judge.",
-        ]
+            "answers checked on them passed them all"
+        )
+        # A judge of the public tests only would merely repeat that count.
+        if public_only != summary["problems"]:
+            examples += f"; {summary['answers_passing_examples_and_judge']} of those also passed the judge"
+        lines += ["", examples + "."]
     energy = summary["energy"]
     lines += [
         "",

@@ -104,7 +104,6 @@ async def run_problems(
     # Process CPU time is shared by the problems in flight: a session's total is its last reading minus its first.
     session = f"{int(time.time())}-{os.getpid()}"
     errors: list[ProblemError] = []
-    write_lock = anyio.Lock()
     limiter = anyio.CapacityLimiter(max(1, settings.jobs))
 
     async def one(problem: BenchProblem) -> None:
@@ -118,11 +117,11 @@ async def run_problems(
                 cause = innermost(error)
                 errors.append(ProblemError(problem.task.task_id, f"{type(cause).__name__}: {cause}"))
                 return
-        async with write_lock:
-            with results_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({**row, "session": session}) + "\n")
-                handle.flush()
-            on_done(row)
+        # No await between the judge's verdict and the write: a stop (cancellation) cannot come between.
+        with results_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({**row, "session": session}) + "\n")
+            handle.flush()
+        on_done(row)
 
     async with anyio.create_task_group() as group:
         for problem in pending:

@@ -147,7 +147,7 @@ async def _bench(args: argparse.Namespace) -> int:
         await engine.aclose()
         print(f"error: the Lens was trained on {len(seen)} of the selected problems ({', '.join(seen[:5])}"
               f"{', ...' if len(seen) > 5 else ''}), so pass@1 on them would flatter it. Leave them out "
-              "(--ids) or run with --disable lens.", file=sys.stderr)
+              "(choose others with --ids FILE) or run with --disable lens.", file=sys.stderr)
         return 2
 
     description = RunDescription(
@@ -176,8 +176,11 @@ async def _bench(args: argparse.Namespace) -> int:
         settings = RunSettings(out, args.jobs or 1, args.resume)
         errors, stopped_by = await _until_stopped(run_problems(problems, engine, judge, settings, on_done))
         if stopped_by:
-            print(f"\nstopped by {stopped_by.name}; finished problems are in {out}/results.jsonl "
-                  "(continue with --resume)", file=sys.stderr)
+            # Writing the summary takes seconds: a second Ctrl-C must not cut it short.
+            for number in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, signal.SIG_IGN)
+            print(f"\nstopped by {stopped_by.name}; finished problems are in {out}/results.jsonl, the summary "
+                  "follows (continue with --resume)", file=sys.stderr)
             status = 128 + stopped_by
         for error in errors:
             print(f"error: problem {error.question_id} failed and has no result: {error.error}", file=sys.stderr)
@@ -205,16 +208,17 @@ async def _bench(args: argparse.Namespace) -> int:
 async def _until_stopped(run: Coroutine[Any, Any, list[ProblemError]]) -> tuple[list[ProblemError], signal.Signals | None]:
     """Await `run` unless SIGINT or SIGTERM arrives first, which cancels it and is returned.
 
-    Ctrl-C sends SIGINT; a run in the background is stopped with SIGTERM (a shell starts background
-    jobs ignoring SIGINT). Either way the caller goes on to write the summary of the problems finished.
+    Ctrl-C sends SIGINT, and `kill` SIGTERM; either way the caller goes on to write the summary of the
+    problems finished. A process started with SIGINT ignored (a script's `cmd &`) keeps ignoring it.
     """
     errors: list[ProblemError] = []
     stopped_by: signal.Signals | None = None
+    stopping = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else [])
     async with anyio.create_task_group() as group:
 
         async def stop_on_signal() -> None:
             nonlocal stopped_by
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            with anyio.open_signal_receiver(*stopping) as signals:
                 async for received in signals:
                     stopped_by = signal.Signals(received)
                     group.cancel_scope.cancel()

@@ -57,3 +57,11 @@ def test_problems_are_selected_by_id_or_by_title() -> None:
     problems = load_livecodebench(EXAMPLES).problems
     chosen = select_problems(problems, {"sum-of-two", "ex_max_diff"}, None, None, None)
     assert [p.task.task_id for p in chosen] == ["ex_sum", "ex_max_diff"]
+
+
+def test_a_statement_reaches_the_engine_as_an_editor_problem_file_holds_it(tmp_path: Path) -> None:
+    row = json.loads(EXAMPLES.read_text().splitlines()[0])
+    row["question_content"] = "\n\nPrint A + B.\r\n\r\nSample Input 1\r\n\r\n3 5\r\n\r\nSample Output 1\r\n\r\n8\r\n\n"
+    (tmp_path / "crlf.jsonl").write_text(json.dumps(row) + "\n")
+    (problem,) = load_livecodebench(tmp_path / "crlf.jsonl").problems
+    assert problem.task.statement == "Print A + B.\n\nSample Input 1\n\n3 5\n\nSample Output 1\n\n8"

@@ -8,7 +8,7 @@ from pathlib import Path
 from atlas_lsp.bench.problems import load_livecodebench
 from atlas_lsp.features.actions import Action
 from atlas_lsp.features.targets import build_task, program_of, target_at, target_named
-from atlas_lsp.functions import parse_module
+from atlas_lsp.functions import parse_module, problem_file
 from engine.task import Example
 
 SOURCE = textwrap.dedent(
@@ -122,7 +122,7 @@ def test_a_problem_file_gives_the_engine_the_task_the_benchmark_gives_it() -> No
     examples = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
     stdin = [p.task for p in load_livecodebench(examples).problems if p.task.kind == "stdin"]
     for bench_task in stdin:
-        module = parse_module(f'"""\n{bench_task.statement}\n"""\n')
+        module = parse_module(problem_file(bench_task.statement))
         editor_task = build_task(module, target_named(module, "<module>"), "problem.py")
         assert (editor_task.statement, editor_task.examples) == (bench_task.statement, bench_task.examples)
     assert len(stdin) == 3
