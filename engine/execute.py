@@ -56,12 +56,14 @@ class Execution:
                 return Failure(example.input, example.output, outcome.shown, outcome.error)
         raise ValueError("the program passes every example")
 
-    def improves_on(self, original: Execution, repaired_input: str) -> bool:
+    def improves_on(self, original: Execution, task: Task, repaired_input: str) -> bool:
         """Passes every example the original passed, and the one it was repaired on."""
-        kept = all(
-            new.verdict == "passed" for new, old in zip(self.examples, original.examples) if old.verdict == "passed"
-        )
-        return kept and self.examples_passed > original.examples_passed
+        required = [
+            new
+            for example, new, old in zip(task.examples, self.examples, original.examples)
+            if old.verdict == "passed" or example.input == repaired_input
+        ]
+        return all(new.verdict == "passed" for new in required) and self.examples_passed > original.examples_passed
 
 
 class Executor:

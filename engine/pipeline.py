@@ -261,7 +261,7 @@ class Pipeline:
                 )
                 for proposal in proposals:
                     execution = await self._execute(calls, task, proposal, tests)
-                    if execution.improves_on(executions[index], failure.input):
+                    if execution.improves_on(executions[index], task, failure.input):
                         candidates.append(proposal)
                         executions.append(execution)
                         calls.trace("repair_kept", round=round_index, examples_passed=execution.examples_passed)
