@@ -68,6 +68,11 @@ class Engine:
         return self._runtime.model_id
 
     @property
+    def backend(self) -> str:
+        """What serves the model (the llama.cpp build, or a server's address)."""
+        return self._runtime.backend
+
+    @property
     def lens_trained_on(self) -> frozenset[str]:
         """Names (title, else id) of the problems the Lens was fitted on or stopped early on: a score on
         them would flatter it. Empty without a Lens."""

@@ -88,6 +88,7 @@ def separable_records(problems: int = 120, candidates: int = 5, seed: int = 1) -
 class FakeRuntime:
     model_id = "small"
     embedding_dim = EMBEDDING_DIM
+    backend = "fake runtime (scripted replies)"
 
     def __init__(self) -> None:
         self.seen: list[str] = []

@@ -26,6 +26,7 @@ class RunDescription:
     judge: str
     mode: str
     model: str
+    backend: str
     label: str
     pipeline: dict[str, Any]
     lens: str
@@ -193,6 +194,8 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh.",
         "",
         f"Command: `{summary.get('command', '')}`",
+        "",
+        f"Model {summary.get('model', '?')}, served by {summary.get('backend', 'an unrecorded backend')}.",
         "",
         "![pass@1 by difficulty](pass_at_1.png)",
         "",

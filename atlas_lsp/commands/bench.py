@@ -155,6 +155,7 @@ async def _bench(args: argparse.Namespace) -> int:
         judge=loaded.judge,
         mode=args.mode,
         model=engine.model_id,
+        backend=engine.backend,
         label=args.label or out.name,
         pipeline=pipeline.__dict__,
         lens=engine.lens_status,

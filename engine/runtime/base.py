@@ -58,6 +58,11 @@ class Runtime(Protocol):
     @property
     def embedding_dim(self) -> int: ...
 
+    @property
+    def backend(self) -> str:
+        """What serves the model, for the record of a run: the llama.cpp build, or the server's address."""
+        ...
+
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
     ) -> Generation: ...

@@ -63,6 +63,12 @@ class EmbeddedRuntime:
         return self._embedding_dim
 
     @property
+    def backend(self) -> str:
+        # The CPU kernels compiled in change speed and, slightly, the numbers a model produces.
+        features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
+        return f"embedded llama-cpp-python {llama_cpp.__version__} ({features})"
+
+    @property
     def stats(self) -> DecoderStats:
         return self._decoder.stats
 

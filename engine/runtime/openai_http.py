@@ -102,6 +102,10 @@ class OpenAIRuntime:
     def embedding_dim(self) -> int:
         return self._embedding_dim
 
+    @property
+    def backend(self) -> str:
+        return f"OpenAI-compatible server at {self._server.url}"
+
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
     ) -> Generation:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import anyio
+import llama_cpp
 import numpy as np
 import pytest
 
@@ -88,3 +89,8 @@ def test_a_truncated_model_file_gives_a_clear_error(small_model_file: Path, tmp_
         truncated.write_bytes(source.read(1_000_000))
     with pytest.raises(ModelError, match="could not load"):
         EmbeddedRuntime(truncated, EmbeddedSettings(), "truncated")
+
+
+def test_the_backend_names_the_llama_cpp_build_and_its_cpu_kernels(runtime: EmbeddedRuntime) -> None:
+    assert f"llama-cpp-python {llama_cpp.__version__}" in runtime.backend
+    assert "CPU :" in runtime.backend
