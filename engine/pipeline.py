@@ -66,9 +66,13 @@ class Pipeline:
     def _calls(self, task: Task, emit: Callable[[Event], None]) -> TaskCalls:
         return TaskCalls(self._runtime, self._prompts, self._tracer, Meter(), task.task_id, emit)
 
-    async def solve(self, task: Task, emit: Callable[[Event], None]) -> Answer:
+    async def solve(self, task: Task, emit: Callable[[Event], None]) -> tuple[Answer, Exploration]:
+        """The answer, and the exploration it was chosen from."""
         calls = self._calls(task, emit)
         exploration = await self._explore(calls, task)
+        return await self._choose(calls, task, exploration), exploration
+
+    async def _choose(self, calls: TaskCalls, task: Task, exploration: Exploration) -> Answer:
         candidates, executions = exploration.candidates, exploration.executions
         if not exploration.escalated:
             first_passes = bool(task.examples) and executions[0].passes_examples

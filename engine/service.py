@@ -82,6 +82,11 @@ class Engine:
         return frozenset((*metadata.training_problems, *metadata.validation_problems))
 
     async def solve(self, task: Task, on_event: EventCallback | None = None) -> Answer:
+        answer, _ = await self._pipeline.solve(task, on_event or _ignore)
+        return answer
+
+    async def solve_exploring(self, task: Task, on_event: EventCallback | None = None) -> tuple[Answer, Exploration]:
+        """`solve`, also returning the candidates the answer was chosen from (for Lens records of use)."""
         return await self._pipeline.solve(task, on_event or _ignore)
 
     async def explore(self, task: Task, on_event: EventCallback | None = None) -> Exploration:

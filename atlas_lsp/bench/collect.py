@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
-from atlas_lsp.bench.runner import BenchProblem
 from engine.pipeline import Exploration
 from engine.task import Task
 from lens.features import CandidateReading
 from lens.records import LensRecord, append_records, compact_behaviour, recorded_problems
 from sandbox.executor import Sandbox
+
+if TYPE_CHECKING:
+    # Type-only: the runner imports this module to record a bench's explorations.
+    from atlas_lsp.bench.runner import BenchProblem
 
 
 class Explorer(Protocol):
@@ -77,8 +80,15 @@ async def collect(
 async def collect_problem(
     problem: BenchProblem, engine: Explorer, judge: Sandbox, settings: CollectSettings
 ) -> list[LensRecord]:
+    exploration = await engine.explore(problem.task)
+    return await record_exploration(problem, exploration, engine, judge, settings)
+
+
+async def record_exploration(
+    problem: BenchProblem, exploration: Exploration, engine: Explorer, judge: Sandbox, settings: CollectSettings
+) -> list[LensRecord]:
+    """Read every candidate as the Lens would, then label each with the hidden tests."""
     task = problem.task
-    exploration = await engine.explore(task)
     readings = await engine.read_candidates(task, exploration)
     # Every reading is fixed: only now are the hidden tests read, by the judge alone.
     labels: dict[str, bool] = {}

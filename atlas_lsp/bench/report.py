@@ -34,6 +34,9 @@ class RunDescription:
     command: str
     started: str
     selected: int
+    lens_records: str = ""
+    """The folder this run also recorded Lens training records into ("" for none): reading and labelling
+    candidates then adds to the run's CPU time, though not to a problem's seconds or tokens."""
 
 
 RUN_DESCRIPTION_KEYS = tuple(field.name for field in fields(RunDescription))
@@ -191,7 +194,9 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         "",
         f"Cost: {summary['tokens_per_problem']} tokens and {summary['seconds_per_problem']} s per problem; "
         f"{_cpu_text(summary['cpu_seconds'])}; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
-        f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh.",
+        f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh."
+        + (f" The run also recorded Lens records into {summary['lens_records']}, which the CPU time includes."
+           if summary.get("lens_records") else ""),
         "",
         f"Command: `{summary.get('command', '')}`",
         "",

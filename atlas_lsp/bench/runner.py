@@ -20,10 +20,12 @@ from typing import Any, Literal
 
 import anyio
 
+from atlas_lsp.bench.collect import CollectSettings, record_exploration
 from atlas_lsp.terminal import innermost
 from engine.runtime.base import RuntimeFailure
 from engine.service import Engine
 from engine.task import Task
+from lens.records import LensRecord, append_records, recorded_problems
 from sandbox.executor import Sandbox
 from sandbox.testcases import TestCase
 
@@ -52,6 +54,8 @@ class RunSettings:
     out: Path
     jobs: int
     resume: bool
+    lens_records: CollectSettings | None = None
+    """Where to record every candidate of every escalated problem for the Lens, labelled once judged."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ async def run_problems(
     _cut_unfinished_row(results_path)
     done = {row["question_id"] for row in read_results(settings.out)} if settings.resume else set()
     pending = [p for p in problems if p.task.task_id not in done]
+    records_to = settings.lens_records
+    recorded = recorded_problems(records_to.out) if records_to else set()
     # Process CPU time is shared by the problems in flight: a session's total is its last reading minus its first.
     session = f"{int(time.time())}-{os.getpid()}"
     errors: list[ProblemError] = []
@@ -109,7 +115,7 @@ async def run_problems(
     async def one(problem: BenchProblem) -> None:
         async with limiter:
             try:
-                row = await solve_and_judge(problem, engine, judge)
+                row, records = await solve_and_judge(problem, engine, judge, records_to)
             except Exception as error:
                 if _model_failed(error):
                     raise  # the model is gone: every other problem would fail the same way
@@ -117,7 +123,11 @@ async def run_problems(
                 cause = innermost(error)
                 errors.append(ProblemError(problem.task.task_id, f"{type(cause).__name__}: {cause}"))
                 return
-        # No await between the judge's verdict and the write: a stop (cancellation) cannot come between.
+        # No await between the judge's verdict and the writes: a stop (cancellation) cannot come between.
+        # Records go first: a crash between the two writes redoes the problem, which then records nothing new.
+        if records_to and records and records[0].problem not in recorded:
+            append_records(records_to.out, records)
+            recorded.add(records[0].problem)
         with results_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({**row, "session": session}) + "\n")
             handle.flush()
@@ -145,15 +155,22 @@ def _cut_unfinished_row(path: Path) -> None:
         os.truncate(path, content.rfind(b"\n") + 1)
 
 
-async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox) -> dict[str, Any]:
+async def solve_and_judge(
+    problem: BenchProblem, engine: Engine, judge: Sandbox, records_to: CollectSettings | None = None
+) -> tuple[dict[str, Any], list[LensRecord]]:
+    """The problem's result row, and with `records_to` the Lens records of its candidates (none when the
+    first attempt was all there was: the Lens ranks only escalated problems' candidates)."""
     started_at, started, cpu_at_start = time.time(), time.monotonic(), _process_cpu_seconds()
-    answer = await engine.solve(problem.task)
+    answer, exploration = await engine.solve_exploring(problem.task)
     seconds = time.monotonic() - started
     finished_at, cpu_at_finish = time.time(), _process_cpu_seconds()
     # The answer is fixed: only now are the hidden tests read, by the judge alone.
     result = await judge.run(
         answer.code, problem.hidden_tests, entry_point=problem.task.entry_point, stop_at_first_failure=True
     )
+    records = []
+    if records_to and exploration.escalated:
+        records = await record_exploration(problem, exploration, engine, judge, records_to)
     return {
         "question_id": problem.task.task_id,
         "difficulty": problem.difficulty,
@@ -186,7 +203,7 @@ async def solve_and_judge(problem: BenchProblem, engine: Engine, judge: Sandbox)
         # first and last readings make a total (report.run_cpu_seconds).
         "cpu_at_start": round(cpu_at_start, 2),
         "cpu_at_finish": round(cpu_at_finish, 2),
-    }
+    }, records
 
 
 def _process_cpu_seconds() -> float:

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--enable", nargs="+", default=[], metavar="STAGE", choices=PIPELINE_STAGES,
                        help="turn on pipeline stages that are off by default (tie_break)")
     group.add_argument("--label", help="name of this run in reports")
+    group.add_argument("--lens-records", metavar="DIR",
+                       help="also record every candidate of the escalated problems, labelled once judged, as Lens "
+                            "training data in DIR (pipeline mode; --lens-train DIR trains on it)")
     group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
 
 
@@ -51,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
         print("error: --bench needs --out DIR (where results are written)", file=sys.stderr)
         return 2
     from atlas_lsp.bench.runner import UnreadableResults
+    from lens.records import UnreadableRecords
 
     try:
         return anyio.run(_bench, args)
-    except UnreadableResults as error:
+    except (UnreadableResults, UnreadableRecords) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -82,8 +86,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 async def _bench(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.collect import CollectSettings
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from atlas_lsp.bench.report import RunDescription, summarize, write_report
+    from atlas_lsp.commands.lens import records_model_sha256
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
@@ -122,6 +128,16 @@ async def _bench(args: argparse.Namespace) -> int:
         pipeline = replace(PipelineConfig(seed=args.seed, max_tokens=args.max_tokens), **switches)
     if not prompt_set_exists(pipeline.prompt_set):
         return 2
+    records_to = None
+    if args.lens_records:
+        if args.mode != "pipeline":
+            print("error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",
+                  file=sys.stderr)
+            return 2
+        model_sha256 = records_model_sha256(Path(args.lens_records), args.model or "default", pipeline.prompt_set)
+        if model_sha256 is None:
+            return 2
+        records_to = CollectSettings(Path(args.lens_records), dataset.name, model_sha256, pipeline.prompt_set)
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(
         previous, {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__}
@@ -163,6 +179,7 @@ async def _bench(args: argparse.Namespace) -> int:
         command="atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         started=previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
         selected=len(problems),
+        lens_records=args.lens_records or "",
     )
     bar = ProgressBar(f"{args.mode} on {dataset.name}")
     finished: list[bool] = []
@@ -174,7 +191,7 @@ async def _bench(args: argparse.Namespace) -> int:
 
     status = 0
     try:
-        settings = RunSettings(out, args.jobs or 1, args.resume)
+        settings = RunSettings(out, args.jobs or 1, args.resume, records_to)
         errors, stopped_by = await _until_stopped(run_problems(problems, engine, judge, settings, on_done))
         if stopped_by:
             # Writing the summary takes seconds: a second Ctrl-C must not cut it short.

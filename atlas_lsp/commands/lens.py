@@ -107,9 +107,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from atlas_lsp.commands.bench import judge_sandbox
     from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
-    from engine.models import packaged_sha256
     from engine.runtime.base import RuntimeFailure
-    from lens.records import foreign_sources, read_records
     from sandbox.dataset import DatasetError
 
     unsupported = sorted(set(args.disable) - {"plan"})
@@ -117,10 +115,11 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         print(f"error: --lens-collect can turn off only plan, not {', '.join(unsupported)}", file=sys.stderr)
         return 2
     model = args.model or "default"
-    model_sha256 = packaged_sha256(model)
+    prompt_set = args.prompt_set or PipelineConfig().prompt_set
+    if not prompt_set_exists(prompt_set):
+        return 2
+    model_sha256 = records_model_sha256(Path(args.out), model, prompt_set)
     if model_sha256 is None:
-        print("error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
-              file=sys.stderr)
         return 2
     test_seconds = args.timeout or SandboxConfig().test_seconds
     judge = judge_sandbox(test_seconds, uid_offset=JUDGE_UID_OFFSET)
@@ -142,18 +141,9 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
     pipeline = PipelineConfig(
         candidates=args.candidates or PipelineConfig().candidates, router=False, lens=False, seed=args.seed,
-        max_tokens=args.max_tokens, plan="plan" not in args.disable,
-        prompt_set=args.prompt_set or PipelineConfig().prompt_set,
+        max_tokens=args.max_tokens, plan="plan" not in args.disable, prompt_set=prompt_set,
     )
-    if not prompt_set_exists(pipeline.prompt_set):
-        return 2
-    settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, pipeline.prompt_set, args.jobs or 1)
-    foreign = foreign_sources(read_records([settings.out]), model_sha256, pipeline.prompt_set)
-    if foreign:
-        print(f"error: {args.out} holds records of {foreign}; these would be of model sha256 {model_sha256} and "
-              f"prompt set {pipeline.prompt_set!r}, and one folder trains one Lens: collect into another folder",
-              file=sys.stderr)
-        return 2
+    settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)
     print(f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
           f"{len(loaded.problems) - len(allowed)} excluded)", file=sys.stderr)
@@ -191,6 +181,26 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         await engine.aclose()
         print(json.dumps({"new": counts, "judge": loaded.judge}))
     return status
+
+
+def records_model_sha256(folder: Path, model: str, prompt_set: str) -> str | None:
+    """The sha256 of packaged `model`, which tags its records, when `folder` may take records of it with
+    `prompt_set`; otherwise None after printing why not."""
+    from engine.models import packaged_sha256
+    from lens.records import foreign_sources, read_records
+
+    model_sha256 = packaged_sha256(model)
+    if model_sha256 is None:
+        print("error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
+              file=sys.stderr)
+        return None
+    foreign = foreign_sources(read_records([folder]), model_sha256, prompt_set)
+    if foreign:
+        print(f"error: {folder} holds records of {foreign}; these would be of model sha256 {model_sha256} and "
+              f"prompt set {prompt_set!r}, and one folder trains one Lens: record into another folder",
+              file=sys.stderr)
+        return None
+    return model_sha256
 
 
 async def _eval_command(args: argparse.Namespace) -> int:

@@ -78,3 +78,22 @@ def test_a_run_stopped_by_sigterm_writes_the_summary_of_its_finished_problems(tm
     finished = len(read_results(out))
     assert finished < 6
     assert json.loads((out / "summary.json").read_text())["problems"] == finished
+
+
+def test_a_pipeline_run_records_every_candidate_for_the_lens_labelled_as_its_answer_was_judged(tmp_path: Path) -> None:
+    from lens.records import read_records
+
+    records, out = tmp_path / "records", tmp_path / "run"
+    command = [
+        sys.executable, "-m", "atlas_lsp.cli", "--bench", str(EXAMPLES), "--limit", "1", "--model", "small",
+        "--mode", "pipeline", "--disable", "router", "plan", "self_tests", "repair", "--candidates", "2",
+        "--max-tokens", "256", "--lens-records", str(records), "--out", str(out),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    recorded = read_records([records])
+    assert [r.origin for r in recorded] == ["greedy", "sample", "sample"]
+    assert {r.embedding.shape for r in recorded} == {(896,)} and {r.judge for r in recorded} == {"full"}
+    [row] = read_results(out)
+    assert {r.label for r in recorded if r.code == row["answer"]} == {row["passed"]}
+    assert json.loads((out / "summary.json").read_text())["lens_records"] == str(records)

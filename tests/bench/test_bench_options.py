@@ -36,3 +36,17 @@ def test_resume_refuses_to_mix_a_run_of_another_packaged_model(tmp_path: Path, c
     (tmp_path / "summary.json").write_text(json.dumps({"dataset": str(EXAMPLES), "mode": "single", "model": "default"}))
     assert bench("--mode", "single", "--resume", "--out", str(tmp_path)) == 2
     assert "model was 'default', now 'small'" in capsys.readouterr().err
+
+
+def test_lens_records_are_refused_in_single_mode(tmp_path: Path, capsys) -> None:
+    assert bench("--mode", "single", "--lens-records", str(tmp_path / "records"), "--out", str(tmp_path)) == 2
+    assert "--lens-records needs --mode pipeline" in capsys.readouterr().err
+
+
+def test_lens_records_are_refused_in_a_folder_of_another_models_records(tmp_path: Path, capsys) -> None:
+    from fakes import synthetic_record
+    from lens.records import append_records
+
+    append_records(tmp_path / "records", [synthetic_record("p1", True)])
+    assert bench("--mode", "pipeline", "--lens-records", str(tmp_path / "records"), "--out", str(tmp_path)) == 2
+    assert "one folder trains one Lens" in capsys.readouterr().err

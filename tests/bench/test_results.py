@@ -16,6 +16,7 @@ from atlas_lsp.bench.runner import (
     read_results,
     run_problems,
 )
+from engine.pipeline import Exploration
 from engine.runtime.base import RuntimeFailure
 from engine.task import Answer, Evidence, Task
 from fakes import FakeSandbox
@@ -32,11 +33,11 @@ class ScriptedEngine:
         self.error = error
         self.solved: list[str] = []
 
-    async def solve(self, task: Task) -> Answer:
+    async def solve_exploring(self, task: Task) -> tuple[Answer, Exploration]:
         if task.task_id in self.raising:
             raise self.error
         self.solved.append(task.task_id)
-        return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0))
+        return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0)), Exploration((), (), False)
 
 
 def problem(task_id: str) -> BenchProblem:

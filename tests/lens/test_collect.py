@@ -1,12 +1,15 @@
-"""Collection through the engine's real explore/read path, with a fake model and sandbox."""
+"""Collection through the engine's real explore/read path, with a fake model and sandbox: by --lens-collect,
+and by a bench recording what it solves (--lens-records)."""
 
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
 
+from dataclasses import replace
+
 from atlas_lsp.bench.collect import CollectSettings, collect
-from atlas_lsp.bench.runner import BenchProblem
+from atlas_lsp.bench.runner import RESULTS_FILE, BenchProblem, RunSettings, read_results, run_problems
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
@@ -63,3 +66,41 @@ def test_the_inference_path_takes_only_the_task() -> None:
         annotations = {name: p.annotation for name, p in inspect.signature(method).parameters.items()}
         assert annotations["task"] == "Task"
         assert not {"hidden_tests", "problem", "tests"} & annotations.keys()
+
+
+async def bench(out: Path, problems: list[BenchProblem], engine: Engine, judge: FakeSandbox | None = None) -> None:
+    run = RunSettings(out / "run", 1, True, settings(out / "records"))
+    await run_problems(problems, engine, judge or FakeSandbox(), run, lambda row: None)
+
+
+async def test_a_bench_records_its_candidates_labelled_by_the_hidden_tests(tmp_path: Path) -> None:
+    await bench(tmp_path, [problem("p1")], Engine(FakeRuntime(), FakeSandbox(), CONFIG))
+    records = read_records([tmp_path / "records"])
+    assert [(r.origin, r.label) for r in records] == [
+        ("greedy", True), ("sample", True), ("sample", True), ("sample", False), ("sample", False)
+    ]
+    assert [row["question_id"] for row in read_results(tmp_path / "run")] == ["p1"]
+
+
+async def test_a_bench_records_no_hidden_test(tmp_path: Path) -> None:
+    runtime, engine_sandbox, judge = FakeRuntime(), FakeSandbox(), FakeSandbox()
+    await bench(tmp_path, [problem("p1")], Engine(runtime, engine_sandbox, CONFIG), judge)
+    assert any(CANARY in seen for seen in judge.seen)
+    assert not any(CANARY in seen for seen in runtime.seen + engine_sandbox.seen)
+    assert CANARY not in (tmp_path / "records" / RECORDS_FILE).read_text()
+
+
+async def test_a_bench_records_nothing_of_a_problem_its_first_attempt_settled(tmp_path: Path) -> None:
+    routed = replace(CONFIG, pipeline=replace(CONFIG.pipeline, router=True))
+    await bench(tmp_path, [problem("p1")], Engine(FakeRuntime(), FakeSandbox(), routed))
+    assert read_records([tmp_path / "records"]) == []
+    assert [row["question_id"] for row in read_results(tmp_path / "run")] == ["p1"]
+
+
+async def test_a_problem_redone_after_a_crash_between_its_two_writes_is_recorded_once(tmp_path: Path) -> None:
+    engine = Engine(FakeRuntime(), FakeSandbox(), CONFIG)
+    await bench(tmp_path, [problem("p1")], engine)
+    (tmp_path / "run" / RESULTS_FILE).unlink()  # records written, result row not
+    await bench(tmp_path, [problem("p1")], engine)
+    assert [r.problem_id for r in read_records([tmp_path / "records"])] == ["p1"] * 5
+    assert [row["question_id"] for row in read_results(tmp_path / "run")] == ["p1"]
