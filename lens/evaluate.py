@@ -30,14 +30,10 @@ class MethodScore:
 
 
 @dataclass(frozen=True)
-class LensEvaluation:
-    records: int
+class SelectionScores:
+    """Top-1 accuracy of each selection rule over a set of mixed problems."""
+
     problems: int
-    mixed_problems: int
-    auc: float | None
-    """ROC AUC of -energy against the label over every record; None when one class is missing."""
-    pairwise_accuracy: float | None
-    """Within mixed problems: share of (passing, failing) pairs with the passing one at lower energy."""
     lens: MethodScore
     """The lowest-energy candidate."""
     random: MethodScore
@@ -46,6 +42,20 @@ class LensEvaluation:
     behaviour cluster); None when no rule was given."""
     self_tests_with_lens: MethodScore | None
     """The selection rule with Lens energies ranking equally supported clusters."""
+
+
+@dataclass(frozen=True)
+class LensEvaluation:
+    records: int
+    problems: int
+    auc: float | None
+    """ROC AUC of -energy against the label over every record; None when one class is missing."""
+    pairwise_accuracy: float | None
+    """Within mixed problems: share of (passing, failing) pairs with the passing one at lower energy."""
+    mixed: SelectionScores
+    escalated: SelectionScores
+    """The mixed problems the engine's router would not stop at the first (greedy) attempt, because it
+    fails a public example or there is none: in the engine the Lens ranks candidates only there."""
 
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
@@ -83,32 +93,64 @@ def evaluate(
     for index, record in enumerate(records):
         by_problem.setdefault(record.problem, []).append(index)
     mixed = [members for members in by_problem.values() if 0 < sum(records[i].label for i in members) < len(members)]
-    lens = random = self_tests = self_tests_with_lens = 0.0
+    scored = [(members, _selection_outcomes(records, energies, members, selection)) for members in mixed]
     ordered_pairs = pairs = 0.0
     for members in mixed:
-        labels = [records[i].label for i in members]
-        member_energies = [float(energies[i]) for i in members]
-        behaviours = [records[i].behaviour for i in members]
-        greedy = next((k for k, i in enumerate(members) if records[i].origin == "greedy"), 0)
-        lens += labels[int(np.argmin(member_energies))]
-        random += sum(labels) / len(labels)
-        if selection is not None:
-            self_tests += labels[selection(behaviours, greedy, None)]
-            self_tests_with_lens += labels[selection(behaviours, greedy, member_energies)]
-        for good, energy_good in zip(labels, member_energies):
-            for bad, energy_bad in zip(labels, member_energies):
-                if good and not bad:
+        for good in members:
+            for bad in members:
+                if records[good].label and not records[bad].label:
                     pairs += 1
+                    energy_good, energy_bad = float(energies[good]), float(energies[bad])
                     ordered_pairs += 1.0 if energy_good < energy_bad else 0.5 if energy_good == energy_bad else 0.0
-    count = len(mixed)
     return LensEvaluation(
         records=len(records),
         problems=len(by_problem),
-        mixed_problems=count,
         auc=roc_auc([-e for e in energies], [r.label for r in records]),
         pairwise_accuracy=ordered_pairs / pairs if pairs else None,
+        mixed=_scores([outcome for _, outcome in scored], selection is not None),
+        escalated=_scores(
+            [outcome for members, outcome in scored if _escalates(records, members)], selection is not None
+        ),
+    )
+
+
+def _selection_outcomes(
+    records: Sequence[LensRecord], energies: Sequence[float], members: Sequence[int], selection: Selection | None
+) -> tuple[float, float, float, float]:
+    """Per rule (Lens, random, selection, selection with energies): 1 if it picks a passing candidate of
+    the problem, 0 if not (random: the expected value)."""
+    labels = [records[i].label for i in members]
+    member_energies = [float(energies[i]) for i in members]
+    behaviours = [records[i].behaviour for i in members]
+    greedy = _greedy_position(records, members)
+    lens = float(labels[int(np.argmin(member_energies))])
+    random = sum(labels) / len(labels)
+    if selection is None:
+        return lens, random, 0.0, 0.0
+    return (
+        lens, random, float(labels[selection(behaviours, greedy, None)]),
+        float(labels[selection(behaviours, greedy, member_energies)]),
+    )
+
+
+def _greedy_position(records: Sequence[LensRecord], members: Sequence[int]) -> int:
+    return next((k for k, i in enumerate(members) if records[i].origin == "greedy"), 0)
+
+
+def _escalates(records: Sequence[LensRecord], members: Sequence[int]) -> bool:
+    """Whether the engine's router goes past the first attempt: it stops only when the greedy
+    candidate passes every public example of a task that has some."""
+    greedy = records[members[_greedy_position(records, members)]].behaviour
+    return not (greedy.examples_total and greedy.passes_examples)
+
+
+def _scores(outcomes: Sequence[tuple[float, float, float, float]], with_selection: bool) -> SelectionScores:
+    lens, random, self_tests, self_tests_with_lens = (sum(column) for column in zip(*outcomes)) if outcomes else (0.0,) * 4
+    count = len(outcomes)
+    return SelectionScores(
+        problems=count,
         lens=MethodScore(lens, count),
         random=MethodScore(random, count),
-        self_tests=MethodScore(self_tests, count) if selection else None,
-        self_tests_with_lens=MethodScore(self_tests_with_lens, count) if selection else None,
+        self_tests=MethodScore(self_tests, count) if with_selection else None,
+        self_tests_with_lens=MethodScore(self_tests_with_lens, count) if with_selection else None,
     )

@@ -150,9 +150,9 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
         validation={
             "ranking_loss": best_loss,
             "records": report.records,
-            "mixed_problems": report.mixed_problems,
+            "mixed_problems": report.mixed.problems,
             "auc": report.auc,
-            "lens_top1": report.lens.accuracy,
+            "lens_top1": report.mixed.lens.accuracy,
         },
     )
     return Lens(net, metadata)

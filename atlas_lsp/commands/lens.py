@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from atlas_lsp.bench.runner import BenchProblem
-    from lens.evaluate import MethodScore
+    from lens.evaluate import MethodScore, SelectionScores
     from lens.features import Behaviour
     from lens.records import LensRecord
 
@@ -296,7 +296,7 @@ def _cross_validate(source: Path, folds: int, out: Path) -> int:
 def _write_report(report: dict[str, Any], out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "lens_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({key: report[key] for key in ("records", "mixed_problems", "auc")} | {
+    print(json.dumps({key: report[key] for key in ("records", "mixed_problems", "escalated_mixed_problems", "auc")} | {
         name: score["accuracy"] for name, score in report["selection"].items()
     }))
     print(f"wrote {out}/lens_report.json")
@@ -317,23 +317,31 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
             entry["ci95"] = [round(interval.low, 4), round(interval.high, 4)]
         return entry
 
+    def selection(scores: SelectionScores) -> dict[str, Any]:
+        return {
+            "lens": score(scores.lens),
+            # An expected count (mean share of passing candidates): no interval of the Wilson kind.
+            "random": score(scores.random, with_interval=False),
+            "self_tests": score(scores.self_tests),
+            "self_tests_with_lens": score(scores.self_tests_with_lens),
+        }
+
     return {
         **header,
         "records": result.records,
         "problems": result.problems,
-        "mixed_problems": result.mixed_problems,
+        "mixed_problems": result.mixed.problems,
+        "escalated_mixed_problems": result.escalated.problems,
         "judges": dict(Counter(record.judge for record in records)),
         "auc": result.auc,
         "pairwise_accuracy": result.pairwise_accuracy,
-        "selection": {
-            "lens": score(result.lens),
-            # An expected count (mean share of passing candidates): no interval of the Wilson kind.
-            "random": score(result.random, with_interval=False),
-            "self_tests": score(result.self_tests),
-            "self_tests_with_lens": score(result.self_tests_with_lens),
-        },
+        "selection": selection(result.mixed),
+        "selection_when_escalated": selection(result.escalated),
         "note": (
             "top-1 accuracies count mixed problems only (>= 1 passing and >= 1 failing candidate). "
+            "selection_when_escalated counts the mixed problems whose greedy candidate fails a public example "
+            "(or that have none): the engine's router answers the others with the greedy candidate, so only "
+            "there can the Lens change an answer. "
             "public-only labels come from the public examples the engine also sees: weak evidence."
         ),
     }

@@ -34,10 +34,10 @@ def test_top1_random_and_self_test_selection_on_a_tiny_example(make_record) -> N
     # The Lens ranks p1 right (0.1 on a passer) and p2 wrong (lowest energy on a failer).
     energies = [0.9, 0.1, 0.5, 0.8, 0.2, 0.3, 0.0, 0.0]
     result = evaluate(records, energies, engine_selection)
-    assert (result.problems, result.mixed_problems, result.records) == (3, 2, 8)
-    assert result.lens.correct == 1 and result.lens.problems == 2
-    assert result.random.correct == pytest.approx(2 / 3 + 1 / 3)
-    assert result.self_tests.correct == 1
+    assert (result.problems, result.mixed.problems, result.records) == (3, 2, 8)
+    assert result.mixed.lens.correct == 1 and result.mixed.lens.problems == 2
+    assert result.mixed.random.correct == pytest.approx(2 / 3 + 1 / 3)
+    assert result.mixed.self_tests.correct == 1
     # p1: both passers (0.1, 0.5) sit below the failer (0.9), 2 of 2 pairs; p2: the passer (0.8) is above both failers.
     assert result.pairwise_accuracy == pytest.approx(2 / 4)
     # AUC over all 8 records, scored by -energy.
@@ -50,5 +50,24 @@ def test_the_engine_rule_with_energies_takes_the_lens_side_only_between_equal_cl
         make_record("p", True, outputs=("b",)),
     ]
     result = evaluate(records, [0.9, 0.1], engine_selection)
-    assert result.self_tests.correct == 0  # the greedy answer wins a tie without energies
-    assert result.self_tests_with_lens.correct == 1
+    assert result.mixed.self_tests.correct == 0  # the greedy answer wins a tie without energies
+    assert result.mixed.self_tests_with_lens.correct == 1
+
+
+def test_only_problems_whose_greedy_candidate_fails_an_example_count_as_escalated(make_record) -> None:
+    from dataclasses import replace
+
+    def failing_examples(record):
+        return replace(record, behaviour=replace(record.behaviour, examples_passed=0))
+
+    records = [
+        # p1: the greedy candidate passes the examples, so the router would answer with it.
+        make_record("p1", False, origin="greedy"),
+        make_record("p1", True),
+        # p2: the greedy candidate fails an example, so selection (and the Lens) choose.
+        failing_examples(make_record("p2", False, origin="greedy")),
+        make_record("p2", True),
+    ]
+    result = evaluate(records, [0.9, 0.1, 0.9, 0.1], engine_selection)
+    assert (result.mixed.problems, result.escalated.problems) == (2, 1)
+    assert result.escalated.lens.correct == 1 and result.escalated.self_tests.correct == 1

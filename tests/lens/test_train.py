@@ -20,10 +20,10 @@ def test_a_trained_lens_beats_random_choice_where_a_feature_predicts_the_label()
     lens = train_lens(records, FAST)
     _, validation = split_by_problem(records, FAST.validation_share)
     result = evaluate(validation, lens.energies_of(np.stack([r.input_vector() for r in validation])))
-    assert result.mixed_problems >= 10
+    assert result.mixed.problems >= 10
     assert result.auc is not None and result.auc > 0.85
-    assert result.lens.accuracy is not None and result.random.accuracy is not None
-    assert result.lens.accuracy > result.random.accuracy + 0.2
+    assert result.mixed.lens.accuracy is not None and result.mixed.random.accuracy is not None
+    assert result.mixed.lens.accuracy > result.mixed.random.accuracy + 0.2
 
 
 def test_training_twice_on_the_same_records_gives_the_same_weights() -> None:
