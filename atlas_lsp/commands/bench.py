@@ -89,8 +89,8 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.collect import CollectSettings
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from atlas_lsp.bench.report import RunDescription, summarize, write_report
-    from atlas_lsp.commands.lens import records_model_sha256
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
+    from atlas_lsp.commands.lens import records_model_sha256
     from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError

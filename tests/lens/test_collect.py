@@ -62,7 +62,7 @@ async def test_hidden_tests_reach_the_judge_and_nothing_the_engine_or_the_record
 
 
 def test_the_inference_path_takes_only_the_task() -> None:
-    for method in (Engine.solve, Engine.explore, Engine.read_candidates):
+    for method in (Engine.solve, Engine.solve_exploring, Engine.explore, Engine.read_candidates):
         annotations = {name: p.annotation for name, p in inspect.signature(method).parameters.items()}
         assert annotations["task"] == "Task"
         assert not {"hidden_tests", "problem", "tests"} & annotations.keys()
