@@ -4,9 +4,8 @@ and by a bench recording what it solves (--lens-records)."""
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from atlas_lsp.bench.collect import CollectSettings, collect
 from atlas_lsp.bench.runner import RESULTS_FILE, BenchProblem, RunSettings, read_results, run_problems

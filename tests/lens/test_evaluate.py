@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from atlas_lsp.commands.lens import engine_selection
@@ -55,8 +57,6 @@ def test_the_engine_rule_with_energies_takes_the_lens_side_only_between_equal_cl
 
 
 def test_only_problems_whose_greedy_candidate_fails_an_example_count_as_escalated(make_record) -> None:
-    from dataclasses import replace
-
     def failing_examples(record):
         return replace(record, behaviour=replace(record.behaviour, examples_passed=0))
 
