@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ class AlreadyRunning(Exception):
 class JobRegistry:
     def __init__(self) -> None:
         self._running: dict[JobKey, asyncio.Task[None]] = {}
+        self._by_progress_token: dict[str, asyncio.Task[Any]] = {}
 
     def start(self, key: JobKey, job: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
         """Run `job()` as a task; raises AlreadyRunning while another job holds `key`.
@@ -46,6 +48,21 @@ class JobRegistry:
 
     def is_running(self, key: JobKey) -> bool:
         return key in self._running
+
+    @contextmanager
+    def cancellable_by(self, token: str, task: asyncio.Task[Any]) -> Iterator[None]:
+        """While the block runs, a Cancel pressed on progress `token` cancels `task`."""
+        self._by_progress_token[token] = task
+        try:
+            yield
+        finally:
+            del self._by_progress_token[token]
+
+    def cancel_by_progress_token(self, token: str) -> None:
+        """The Cancel button of a progress: a token of no running job (already ended) is ignored."""
+        task = self._by_progress_token.get(token)
+        if task is not None:
+            task.cancel()
 
     async def cancel_all(self) -> None:
         """Cancel every job and wait until each has stopped."""

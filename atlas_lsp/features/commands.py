@@ -57,6 +57,10 @@ def register(server: AtlasServer) -> None:
     def repair(ls: AtlasServer, reference: TargetReference) -> None:
         start_job(ls, Action.REPAIR, reference)
 
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def cancel(ls: AtlasServer, params: types.WorkDoneProgressCancelParams) -> None:
+        ls.jobs.cancel_by_progress_token(str(params.token))
+
 
 def start_job(server: AtlasServer, action: Action, reference: TargetReference) -> None:
     document = server.workspace.get_text_document(reference.uri)

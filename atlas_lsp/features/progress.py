@@ -1,7 +1,8 @@
 """Server-initiated work-done progress for a job: begin, reports from engine events, end.
 
 A command never receives the client's `workDoneToken`, so each job creates its own token. The
-token's Cancel button is wired to the job's task: pressing it cancels the engine call.
+token's Cancel button is wired to the job's task (`JobRegistry.cancellable_by`): pressing it cancels
+the engine call.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from engine.task import Event
+
+if TYPE_CHECKING:
+    from atlas_lsp.server import AtlasServer
 
 logger = logging.getLogger(__name__)
 
@@ -55,39 +60,39 @@ class JobProgress:
 
 
 @asynccontextmanager
-async def job_progress(server: LanguageServer, title: str) -> AsyncIterator[JobProgress]:
+async def job_progress(server: AtlasServer, title: str) -> AsyncIterator[JobProgress]:
     """Progress for the job running this block; without client support the reports go nowhere."""
     loop = asyncio.get_running_loop()
-    token = await _create_token(server)
-    progress = JobProgress(server, token, loop)
-    if token is None:
-        yield progress
-        return
     job = asyncio.current_task()
     assert job is not None
-    cancel_button = server.work_done_progress.tokens[token]
-    cancel_button.add_done_callback(lambda pressed: pressed.cancelled() and loop.call_soon_threadsafe(job.cancel))
-    server.work_done_progress.begin(
-        token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="starting", percentage=0)
-    )
-    try:
-        yield progress
-    except asyncio.CancelledError:
-        progress.final_message = "Cancelled"
-        raise
-    finally:
-        server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=progress.final_message))
-        del server.work_done_progress.tokens[token]
+    token = f"atlas-{uuid.uuid4()}"
+    # Bound before the client hears of the token: a Cancel pressed at once, before the client's
+    # answer to the create request is read, still finds the job.
+    with server.jobs.cancellable_by(token, job):
+        if not await _create_token(server, token):
+            yield JobProgress(server, None, loop)
+            return
+        progress = JobProgress(server, token, loop)
+        server.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="starting", percentage=0)
+        )
+        try:
+            yield progress
+        except asyncio.CancelledError:
+            progress.final_message = "Cancelled"
+            raise
+        finally:
+            server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=progress.final_message))
+            del server.work_done_progress.tokens[token]
 
 
-async def _create_token(server: LanguageServer) -> str | None:
+async def _create_token(server: LanguageServer, token: str) -> bool:
     capabilities = server.client_capabilities.window
     if not (capabilities and capabilities.work_done_progress):
-        return None
-    token = f"atlas-{uuid.uuid4()}"
+        return False
     try:
         await server.work_done_progress.create_async(token)
     except Exception as error:  # the client may refuse; the job still runs, without a progress bar
         logger.warning("the client refused a progress token: %s", error)
-        return None
-    return token
+        return False
+    return True

@@ -54,3 +54,24 @@ async def test_cancel_all_stops_every_job() -> None:
     tasks = [jobs.start(JobKey("file:///a.py", name), asyncio.Event().wait) for name in ("f", "g")]
     await jobs.cancel_all()
     assert all(task.cancelled() for task in tasks)
+
+
+async def test_cancel_on_a_progress_token_cancels_the_job_bound_to_it() -> None:
+    jobs = JobRegistry()
+    job = asyncio.get_running_loop().create_task(asyncio.Event().wait())
+    with jobs.cancellable_by("atlas-1", job):
+        jobs.cancel_by_progress_token("atlas-1")
+    with pytest.raises(asyncio.CancelledError):
+        await job
+
+
+async def test_cancel_on_a_token_of_no_running_job_is_ignored() -> None:
+    jobs = JobRegistry()
+    job = asyncio.get_running_loop().create_task(asyncio.Event().wait())
+    with jobs.cancellable_by("atlas-1", job):
+        pass
+    jobs.cancel_by_progress_token("atlas-1")
+    jobs.cancel_by_progress_token("atlas-unknown")
+    await asyncio.sleep(0)
+    assert not job.cancelled()
+    job.cancel()

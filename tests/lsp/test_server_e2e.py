@@ -178,6 +178,18 @@ async def test_cancel_stops_the_job_within_a_second_leaving_no_edit_and_no_proce
     assert edits_for(client, uri) == []
 
 
+async def test_cancel_pressed_as_soon_as_the_progress_appears_stops_the_job(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    # The client knows the token from the create request, before the server has read its answer.
+    uri = await client.open_document(copy_fixture(workdir, "slow.py", "early_cancel_slow.py"))
+    token = await client.start_action(uri, SLOW_LINE, "ATLAS: Repair")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    end = await client.job_end(token, timeout=10)
+    assert end.message == "Cancelled"
+    assert edits_for(client, uri) == []
+
+
 async def test_second_request_for_a_running_function_is_refused(client: AtlasTestClient, workdir: Path) -> None:
     uri = await client.open_document(copy_fixture(workdir, "slow.py", "twice_slow.py"))
     token = await client.start_action(uri, SLOW_LINE, "ATLAS: Repair")
