@@ -75,7 +75,7 @@ class Pipeline:
     async def _choose(self, calls: TaskCalls, task: Task, exploration: Exploration) -> Answer:
         candidates, executions = exploration.candidates, exploration.executions
         if not exploration.escalated:
-            first_passes = bool(task.examples) and executions[0].passes_examples
+            first_passes = _behaviour(executions[0]).proves_itself
             confidence = (0.6 if self._config.router else 0.5) if first_passes else 0.1
             return self._answer(calls, candidates, executions, 0, confidence)
         if self._config.selection:
@@ -111,7 +111,7 @@ class Pipeline:
         calls.event("generate", 0, 4, "first attempt")
         candidates = [await greedy_candidate(calls, task, config.max_tokens)]
         executions = [await self._execute(calls, task, candidates[0], [])]
-        first_passes = bool(task.examples) and executions[0].passes_examples
+        first_passes = _behaviour(executions[0]).proves_itself
         stopped_by_router = config.router and first_passes
         if stopped_by_router:
             calls.trace("router", decision="stop: first attempt passes every public example")

@@ -140,8 +140,7 @@ def _greedy_position(records: Sequence[LensRecord], members: Sequence[int]) -> i
 def _escalates(records: Sequence[LensRecord], members: Sequence[int]) -> bool:
     """Whether the engine's router goes past the first attempt: it stops only when the greedy
     candidate passes every public example of a task that has some."""
-    greedy = records[members[_greedy_position(records, members)]].behaviour
-    return not (greedy.examples_total and greedy.passes_examples)
+    return not records[members[_greedy_position(records, members)]].behaviour.proves_itself
 
 
 def _scores(outcomes: Sequence[tuple[float, float, float, float]], with_selection: bool) -> SelectionScores:

@@ -32,6 +32,12 @@ class Behaviour:
     def passes_examples(self) -> bool:
         return self.examples_passed == self.examples_total
 
+    @property
+    def proves_itself(self) -> bool:
+        """Passes every public example of a task that shows some: the engine's router stops at a first
+        attempt that does, so the Lens never ranks candidates of such a task."""
+        return self.examples_total > 0 and self.passes_examples
+
 
 @dataclass(frozen=True)
 class CandidateFeatures:

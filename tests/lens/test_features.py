@@ -36,6 +36,12 @@ def test_the_feature_vector_follows_the_feature_names() -> None:
     assert vector[FEATURE_NAMES.index("cluster_share")] == 1.0
 
 
+def test_a_candidate_proves_itself_only_on_a_task_that_shows_examples() -> None:
+    assert Behaviour(2, 2, ()).proves_itself
+    assert not Behaviour(1, 2, ()).proves_itself
+    assert not Behaviour(0, 0, ()).proves_itself
+
+
 class RecordingRuntime:
     """Embeds by text length, and remembers every text it was asked to read."""
 
