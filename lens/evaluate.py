@@ -6,7 +6,7 @@ others every selection rule scores the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +14,9 @@ import numpy as np
 from lens.features import Behaviour
 from lens.records import LensRecord
 
-Selection = Callable[[Sequence[Behaviour], int, Sequence[float] | None], int]
-"""A selection rule: (behaviours, the index preferred on a tie, energies or None) -> the index chosen."""
+Selection = Callable[[Sequence[Behaviour], int, Sequence[float]], int]
+"""A selection rule: (behaviours, the index preferred on a tie, the Lens's energies) -> the index
+chosen. A rule that does without the Lens ignores the energies."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,9 @@ class SelectionScores:
     """Top-1 accuracy of each selection rule over a set of mixed problems."""
 
     problems: int
-    lens: MethodScore
-    """The lowest-energy candidate."""
-    random: MethodScore
-    self_tests: MethodScore | None
-    """The selection rule without the Lens (the engine's: public examples, then the best-supported
-    behaviour cluster); None when no rule was given."""
-    self_tests_with_lens: MethodScore | None
-    """The selection rule with Lens energies ranking equally supported clusters."""
+    methods: dict[str, MethodScore]
+    """"lens" (the lowest-energy candidate), "random" (an expected count), then every rule given to
+    `evaluate`, by its name."""
 
 
 @dataclass(frozen=True)
@@ -85,15 +81,16 @@ def _midranks(values: np.ndarray) -> np.ndarray:
 
 
 def evaluate(
-    records: Sequence[LensRecord], energies: Sequence[float], selection: Selection | None = None
+    records: Sequence[LensRecord], energies: Sequence[float], rules: Mapping[str, Selection] | None = None
 ) -> LensEvaluation:
-    """Score `energies` (one per record, lower = more likely correct) against the records' labels,
-    and against `selection` with and without them."""
+    """Score `energies` (one per record, lower = more likely correct) against the records' labels, and
+    the choices of the selection `rules` (given the same energies) beside them."""
+    rules = rules or {}
     by_problem: dict[tuple[str, str], list[int]] = {}
     for index, record in enumerate(records):
         by_problem.setdefault(record.problem, []).append(index)
     mixed = [members for members in by_problem.values() if 0 < sum(records[i].label for i in members) < len(members)]
-    scored = [(members, _selection_outcomes(records, energies, members, selection)) for members in mixed]
+    scored = [(members, _selection_outcomes(records, energies, members, rules)) for members in mixed]
     ordered_pairs = pairs = 0.0
     for members in mixed:
         for good in members:
@@ -102,35 +99,29 @@ def evaluate(
                     pairs += 1
                     energy_good, energy_bad = float(energies[good]), float(energies[bad])
                     ordered_pairs += 1.0 if energy_good < energy_bad else 0.5 if energy_good == energy_bad else 0.0
+    methods = ("lens", "random", *rules)
     return LensEvaluation(
         records=len(records),
         problems=len(by_problem),
         auc=roc_auc([-e for e in energies], [r.label for r in records]),
         pairwise_accuracy=ordered_pairs / pairs if pairs else None,
-        mixed=_scores([outcome for _, outcome in scored], selection is not None),
-        escalated=_scores(
-            [outcome for members, outcome in scored if _escalates(records, members)], selection is not None
-        ),
+        mixed=_scores([outcome for _, outcome in scored], methods),
+        escalated=_scores([outcome for members, outcome in scored if _escalates(records, members)], methods),
     )
 
 
 def _selection_outcomes(
-    records: Sequence[LensRecord], energies: Sequence[float], members: Sequence[int], selection: Selection | None
-) -> tuple[float, float, float, float]:
-    """Per rule (Lens, random, selection, selection with energies): 1 if it picks a passing candidate of
-    the problem, 0 if not (random: the expected value)."""
+    records: Sequence[LensRecord], energies: Sequence[float], members: Sequence[int], rules: Mapping[str, Selection]
+) -> dict[str, float]:
+    """Per method: 1 if it picks a passing candidate of the problem, 0 if not (random: the expected value)."""
     labels = [records[i].label for i in members]
     member_energies = [float(energies[i]) for i in members]
     behaviours = [records[i].behaviour for i in members]
     greedy = _greedy_position(records, members)
-    lens = float(labels[int(np.argmin(member_energies))])
-    random = sum(labels) / len(labels)
-    if selection is None:
-        return lens, random, 0.0, 0.0
-    return (
-        lens, random, float(labels[selection(behaviours, greedy, None)]),
-        float(labels[selection(behaviours, greedy, member_energies)]),
-    )
+    outcomes = {"lens": float(labels[int(np.argmin(member_energies))]), "random": sum(labels) / len(labels)}
+    for name, rule in rules.items():
+        outcomes[name] = float(labels[rule(behaviours, greedy, member_energies)])
+    return outcomes
 
 
 def _greedy_position(records: Sequence[LensRecord], members: Sequence[int]) -> int:
@@ -143,13 +134,9 @@ def _escalates(records: Sequence[LensRecord], members: Sequence[int]) -> bool:
     return not records[members[_greedy_position(records, members)]].behaviour.proves_itself
 
 
-def _scores(outcomes: Sequence[tuple[float, float, float, float]], with_selection: bool) -> SelectionScores:
-    lens, random, self_tests, self_tests_with_lens = (sum(column) for column in zip(*outcomes)) if outcomes else (0.0,) * 4
+def _scores(outcomes: Sequence[dict[str, float]], methods: Sequence[str]) -> SelectionScores:
     count = len(outcomes)
     return SelectionScores(
         problems=count,
-        lens=MethodScore(lens, count),
-        random=MethodScore(random, count),
-        self_tests=MethodScore(self_tests, count) if with_selection else None,
-        self_tests_with_lens=MethodScore(self_tests_with_lens, count) if with_selection else None,
+        methods={name: MethodScore(sum(outcome[name] for outcome in outcomes), count) for name in methods},
     )

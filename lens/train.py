@@ -152,7 +152,7 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
             "records": report.records,
             "mixed_problems": report.mixed.problems,
             "auc": report.auc,
-            "lens_top1": report.mixed.lens.accuracy,
+            "lens_top1": report.mixed.methods["lens"].accuracy,
         },
     )
     return Lens(net, metadata)

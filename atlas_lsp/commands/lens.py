@@ -17,6 +17,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from atlas_lsp.bench.runner import BenchProblem
-    from lens.evaluate import MethodScore, SelectionScores
+    from lens.evaluate import MethodScore, Selection, SelectionScores
     from lens.features import Behaviour
     from lens.records import LensRecord
 
@@ -307,10 +308,9 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
     from atlas_lsp.bench.stats import wilson_interval
     from lens.evaluate import evaluate
 
-    result = evaluate(records, energies, engine_selection)
+    result = evaluate(records, energies, selection_rules())
 
-    def score(method: MethodScore | None, with_interval: bool = True) -> dict[str, Any]:
-        assert method is not None  # every method is scored when a selection rule is given
+    def score(method: MethodScore, with_interval: bool) -> dict[str, Any]:
         entry: dict[str, Any] = {"correct": method.correct, "problems": method.problems, "accuracy": method.accuracy}
         if with_interval:
             interval = wilson_interval(int(method.correct), method.problems)
@@ -318,13 +318,8 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
         return entry
 
     def selection(scores: SelectionScores) -> dict[str, Any]:
-        return {
-            "lens": score(scores.lens),
-            # An expected count (mean share of passing candidates): no interval of the Wilson kind.
-            "random": score(scores.random, with_interval=False),
-            "self_tests": score(scores.self_tests),
-            "self_tests_with_lens": score(scores.self_tests_with_lens),
-        }
+        # random is an expected count (mean share of passing candidates): no interval of the Wilson kind.
+        return {name: score(method, with_interval=name != "random") for name, method in scores.methods.items()}
 
     return {
         **header,
@@ -339,6 +334,10 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
         "selection_when_escalated": selection(result.escalated),
         "note": (
             "top-1 accuracies count mixed problems only (>= 1 passing and >= 1 failing candidate). "
+            "lens: the lowest energy; self_tests_only: the best-supported behaviour cluster on generated inputs; "
+            "examples_then_self_tests: the engine's rule without the Lens (most public examples passed, then "
+            "the best-supported cluster); examples_then_self_tests_with_lens: the same with Lens energies "
+            "ranking equally supported clusters. "
             "selection_when_escalated counts the mixed problems whose greedy candidate fails a public example "
             "(or that have none): the engine's router answers the others with the greedy candidate, so only "
             "there can the Lens change an answer. "
@@ -347,8 +346,23 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
     }
 
 
-def engine_selection(behaviours: Sequence[Behaviour], prefer: int, energies: Sequence[float] | None) -> int:
-    """The engine's selection rule, as the Lens evaluation compares with it."""
+def selection_rules() -> dict[str, Selection]:
+    """The rules the Lens is compared with, by the names the report gives them.
+
+    self_tests_only: the best-supported behaviour cluster on generated inputs, public examples unread.
+    examples_then_self_tests: the engine's rule without the Lens (candidates passing the most public
+    examples, then the best-supported cluster). examples_then_self_tests_with_lens: the engine's rule
+    with the Lens, whose energies rank equally supported clusters.
+    """
     from engine.stages.select import choose
 
-    return choose(behaviours, prefer=prefer, energies=energies).index
+    def unexamined(behaviour: Behaviour) -> Behaviour:
+        return replace(behaviour, examples_passed=0, examples_total=0)
+
+    return {
+        "self_tests_only": lambda behaviours, prefer, _: choose([unexamined(b) for b in behaviours], prefer).index,
+        "examples_then_self_tests": lambda behaviours, prefer, _: choose(behaviours, prefer).index,
+        "examples_then_self_tests_with_lens": lambda behaviours, prefer, energies: choose(
+            behaviours, prefer, energies
+        ).index,
+    }

@@ -40,7 +40,9 @@ def test_eval_reports_only_problems_the_weights_were_neither_trained_nor_validat
     assert report["records_skipped_as_trained_on"] == len(records)
     lens_top1 = report["selection"]["lens"]
     assert lens_top1["problems"] == report["mixed_problems"] and len(lens_top1["ci95"]) == 2
-    assert set(report["selection"]) == {"lens", "random", "self_tests", "self_tests_with_lens"}
+    assert set(report["selection"]) == {
+        "lens", "random", "self_tests_only", "examples_then_self_tests", "examples_then_self_tests_with_lens"
+    }
 
 
 def test_eval_refuses_records_of_another_model_than_the_weights(trained, tmp_path: Path) -> None:

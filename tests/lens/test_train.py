@@ -22,8 +22,9 @@ def test_a_trained_lens_beats_random_choice_where_a_feature_predicts_the_label()
     result = evaluate(validation, lens.energies_of(np.stack([r.input_vector() for r in validation])))
     assert result.mixed.problems >= 10
     assert result.auc is not None and result.auc > 0.85
-    assert result.mixed.lens.accuracy is not None and result.mixed.random.accuracy is not None
-    assert result.mixed.lens.accuracy > result.mixed.random.accuracy + 0.2
+    lens, random = result.mixed.methods["lens"].accuracy, result.mixed.methods["random"].accuracy
+    assert lens is not None and random is not None
+    assert lens > random + 0.2
 
 
 def test_training_twice_on_the_same_records_gives_the_same_weights() -> None:
