@@ -1,7 +1,9 @@
 """C(x): a small MLP from [embedding ⊕ features] to a scalar energy; lower means more likely correct.
 
-Standardization statistics are buffers of the network, so they travel in its state dict and a
-loaded network applies exactly the scaling it was trained with.
+The embedding enters through its top principal components, fitted on the training records: a few
+hundred records cannot fit an MLP on all of its dimensions, which then drown the execution features.
+The projection and the standardization are buffers of the network, so they travel in its state dict
+and a loaded network reads its inputs exactly as it was trained to.
 """
 
 from __future__ import annotations
@@ -11,22 +13,40 @@ from torch import nn
 
 
 class LensNet(nn.Module):
-    def __init__(self, input_dim: int, hidden: int, dropout: float) -> None:
+    def __init__(self, embedding_dim: int, feature_count: int, components: int, hidden: int, dropout: float) -> None:
         super().__init__()
-        self.register_buffer("input_mean", torch.zeros(input_dim))
-        self.register_buffer("input_std", torch.ones(input_dim))
+        self.embedding_dim = embedding_dim
+        width = components + feature_count
+        self.register_buffer("embedding_mean", torch.zeros(embedding_dim))
+        self.register_buffer("embedding_basis", torch.zeros(embedding_dim, components))
+        self.register_buffer("input_mean", torch.zeros(width))
+        self.register_buffer("input_std", torch.ones(width))
         self.layers = nn.Sequential(
-            nn.Linear(input_dim, hidden),
+            nn.Linear(width, hidden),
             nn.GELU(),
             nn.Dropout(dropout),
             nn.Linear(hidden, 1),
         )
 
-    def set_standardization(self, inputs: torch.Tensor, floor: float = 1e-3) -> None:
-        """Scale from these (training) inputs; the floor keeps near-constant columns from exploding."""
-        self.input_mean.copy_(inputs.mean(dim=0))
-        self.input_std.copy_(inputs.std(dim=0, unbiased=False).clamp_min(floor))
+    def fit_input_scaling(self, inputs: torch.Tensor, floor: float = 1e-3) -> None:
+        """Fit the embedding's projection and the standardization to these (training) inputs; the
+        floor keeps near-constant columns from exploding."""
+        embeddings = inputs[:, : self.embedding_dim]
+        self.embedding_mean.copy_(embeddings.mean(dim=0))
+        components = self.embedding_basis.shape[1]
+        if components:
+            _, _, directions = torch.linalg.svd(embeddings - self.embedding_mean, full_matrices=False)
+            kept = directions[:components].T  # fewer than asked when there are fewer records
+            self.embedding_basis.zero_()
+            self.embedding_basis[:, : kept.shape[1]] = kept
+        projected = self._project(inputs)
+        self.input_mean.copy_(projected.mean(dim=0))
+        self.input_std.copy_(projected.std(dim=0, unbiased=False).clamp_min(floor))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Energies, one per row of `inputs`."""
-        return self.layers((inputs - self.input_mean) / self.input_std).squeeze(-1)
+        return self.layers((self._project(inputs) - self.input_mean) / self.input_std).squeeze(-1)
+
+    def _project(self, inputs: torch.Tensor) -> torch.Tensor:
+        embeddings, features = inputs[:, : self.embedding_dim], inputs[:, self.embedding_dim :]
+        return torch.cat([(embeddings - self.embedding_mean) @ self.embedding_basis, features], dim=1)

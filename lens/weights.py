@@ -34,6 +34,8 @@ class LensMetadata:
     model_sha256: str
     embedding_dim: int
     feature_names: tuple[str, ...]
+    embedding_components: int
+    """Principal components of the embedding the network reads (see lens.model)."""
     hidden: int
     dropout: float
     prompt_set: str
@@ -113,7 +115,9 @@ def load_lens(
     from lens.model import LensNet
     from lens.scoring import Lens
 
-    net = LensNet(metadata.embedding_dim + len(metadata.feature_names), metadata.hidden, metadata.dropout)
+    net = LensNet(
+        metadata.embedding_dim, len(metadata.feature_names), metadata.embedding_components, metadata.hidden, metadata.dropout
+    )
     try:
         net.load_state_dict(torch.load(state_path, weights_only=True))
     except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ import lens.train
 from lens.evaluate import evaluate, roc_auc
 from lens.records import LensRecord
 from lens.train import TrainSettings, cross_validated_energies, fold_of, in_validation, split_by_problem, train_lens
-from fakes import separable_records
+from fakes import neutral_features, separable_records
 
 FAST = TrainSettings(hidden=16, max_epochs=150, patience=30)
 
@@ -25,6 +27,19 @@ def test_a_trained_lens_beats_random_choice_where_a_feature_predicts_the_label()
     lens, random = result.mixed.methods["lens"].accuracy, result.mixed.methods["random"].accuracy
     assert lens is not None and random is not None
     assert lens > random + 0.2
+
+
+def test_a_trained_lens_finds_a_signal_in_the_embedding_through_its_principal_components() -> None:
+    rng = np.random.default_rng(2)
+    records = []
+    for record in separable_records():
+        embedding = rng.normal(size=8).astype(np.float32)
+        embedding[3] += 4.0 if record.label else -4.0  # the embedding's main direction of variance
+        records.append(replace(record, embedding=embedding, features=neutral_features()))
+    lens = train_lens(records, FAST)
+    _, validation = split_by_problem(records, FAST.validation_share)
+    result = evaluate(validation, lens.energies_of(np.stack([r.input_vector() for r in validation])))
+    assert result.auc is not None and result.auc > 0.85
 
 
 def test_training_twice_on_the_same_records_gives_the_same_weights() -> None:

@@ -19,10 +19,11 @@ DIM = 6
 
 def small_lens() -> Lens:
     torch.manual_seed(3)
-    net = LensNet(DIM + len(FEATURE_NAMES), hidden=4, dropout=0.0)
-    net.set_standardization(torch.randn(10, DIM + len(FEATURE_NAMES)))
+    net = LensNet(DIM, len(FEATURE_NAMES), components=2, hidden=4, dropout=0.0)
+    net.fit_input_scaling(torch.randn(10, DIM + len(FEATURE_NAMES)))
     metadata = LensMetadata(
-        model="small", model_sha256=SHA, embedding_dim=DIM, feature_names=FEATURE_NAMES, hidden=4, dropout=0.0,
+        model="small", model_sha256=SHA, embedding_dim=DIM, feature_names=FEATURE_NAMES, embedding_components=2,
+        hidden=4, dropout=0.0,
         prompt_set="v1", trained="2025-01-01T00:00:00+00:00", seed=0, training_records=10,
         training_problems=("slug-one",), validation_problems=("p2",), judges={"full": 10},
         validation={"auc": 0.75, "lens_top1": None},
