@@ -15,7 +15,6 @@ from torch import nn
 class LensNet(nn.Module):
     def __init__(self, embedding_dim: int, feature_count: int, components: int, hidden: int, dropout: float) -> None:
         super().__init__()
-        self.embedding_dim = embedding_dim
         width = components + feature_count
         self.register_buffer("embedding_mean", torch.zeros(embedding_dim))
         self.register_buffer("embedding_basis", torch.zeros(embedding_dim, components))
@@ -31,7 +30,7 @@ class LensNet(nn.Module):
     def fit_input_scaling(self, inputs: torch.Tensor, floor: float = 1e-3) -> None:
         """Fit the embedding's projection and the standardization to these (training) inputs; the
         floor keeps near-constant columns from exploding."""
-        embeddings = inputs[:, : self.embedding_dim]
+        embeddings = inputs[:, : self._embedding_dim]
         self.embedding_mean.copy_(embeddings.mean(dim=0))
         components = self.embedding_basis.shape[1]
         if components:
@@ -47,6 +46,10 @@ class LensNet(nn.Module):
         """Energies, one per row of `inputs`."""
         return self.layers((self._project(inputs) - self.input_mean) / self.input_std).squeeze(-1)
 
+    @property
+    def _embedding_dim(self) -> int:
+        return self.embedding_mean.shape[0]
+
     def _project(self, inputs: torch.Tensor) -> torch.Tensor:
-        embeddings, features = inputs[:, : self.embedding_dim], inputs[:, self.embedding_dim :]
+        embeddings, features = inputs[:, : self._embedding_dim], inputs[:, self._embedding_dim :]
         return torch.cat([(embeddings - self.embedding_mean) @ self.embedding_basis, features], dim=1)
