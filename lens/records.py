@@ -1,8 +1,8 @@
-"""Training records in `<folder>/records.jsonl`: one JSON line per problem, the list of its labelled candidates.
+"""Candidate records in `<folder>/records.jsonl`: one JSON line per problem, the list of its labelled candidates.
 
-A record holds what the Lens reads at inference (embedding, features, behaviour) plus the label
-the judge gave afterwards. Labels exist only here, for training and evaluation; the engine never
-reads records. A problem is one line so that a crash in the middle of writing it leaves a cut last
+A record holds what selection and the Lens read at inference (behaviour, features, and the embedding
+when the candidates were read) plus the label the judge gave afterwards. Labels exist only here, for
+training, evaluation and the replay of selection rules; the engine never reads records. A problem is one line so that a crash in the middle of writing it leaves a cut last
 line, never a problem that looks recorded with some of its candidates missing.
 """
 
@@ -39,7 +39,8 @@ class LensRecord:
     origin: str
     """How the engine wrote the candidate: greedy, sample, plan:N, repair:N."""
     code: str
-    embedding: np.ndarray
+    embedding: np.ndarray | None
+    """The model's reading of the candidate; None when the run recorded candidates without reading them."""
     features: CandidateFeatures
     behaviour: Behaviour
     """Outputs on generated inputs as short digests: equality is all selection needs."""
@@ -48,6 +49,10 @@ class LensRecord:
     model: str
     model_sha256: str
     prompt_set: str
+    tokens: int = 0
+    """Completion tokens spent writing the candidate (0 in records made before 2026-12-03)."""
+    seconds: float = 0.0
+    """Its share of the wall time of the call that wrote it."""
 
     @property
     def split_key(self) -> str:
@@ -60,18 +65,31 @@ class LensRecord:
         """Candidates with the same (dataset, problem id) compete in one selection."""
         return self.dataset, self.problem_id
 
+    @property
+    def embedding_dim(self) -> int:
+        """The embedding's size; 0 for a candidate recorded without reading it."""
+        return 0 if self.embedding is None else int(self.embedding.shape[0])
+
     def input_vector(self) -> np.ndarray:
+        if self.embedding is None:
+            raise UnreadableRecords(
+                f"problem {self.problem_id} of {self.dataset} was recorded without reading its candidates: the Lens "
+                "needs records made with --lens-records or --lens-collect"
+            )
         return lens_input(self.embedding, self.features.vector())
 
     def to_dict(self) -> dict:
+        embedding = {} if self.embedding is None else {
+            "embedding": encode_embedding(self.embedding),
+            "embedding_dim": self.embedding_dim,
+        }
         return {
             "problem_id": self.problem_id,
             "dataset": self.dataset,
             "title": self.title,
             "origin": self.origin,
             "code": self.code,
-            "embedding": encode_embedding(self.embedding),
-            "embedding_dim": int(self.embedding.shape[0]),
+            **embedding,
             "features": asdict(self.features),
             "behaviour": asdict(self.behaviour),
             "label": self.label,
@@ -79,6 +97,8 @@ class LensRecord:
             "model": self.model,
             "model_sha256": self.model_sha256,
             "prompt_set": self.prompt_set,
+            "tokens": self.tokens,
+            "seconds": self.seconds,
         }
 
     @classmethod
@@ -90,7 +110,7 @@ class LensRecord:
             title=raw["title"],
             origin=raw["origin"],
             code=raw["code"],
-            embedding=decode_embedding(raw["embedding"], raw["embedding_dim"]),
+            embedding=decode_embedding(raw["embedding"], raw["embedding_dim"]) if "embedding" in raw else None,
             features=CandidateFeatures(**raw["features"]),
             behaviour=Behaviour(
                 examples_passed=behaviour["examples_passed"],
@@ -103,6 +123,8 @@ class LensRecord:
             model=raw["model"],
             model_sha256=raw["model_sha256"],
             prompt_set=raw["prompt_set"],
+            tokens=raw.get("tokens", 0),
+            seconds=raw.get("seconds", 0.0),
         )
 
 

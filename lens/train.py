@@ -226,7 +226,7 @@ def _fit(train_batch: _Batch, validation_batch: _Batch, settings: TrainSettings)
 
 def _single_source(records: Sequence[LensRecord]) -> tuple[str, str, int, str]:
     """The one model (and prompt set) every record was collected with; mixing them is an error."""
-    sources = Counter((r.model, r.model_sha256, int(r.embedding.shape[0]), r.prompt_set) for r in records)
+    sources = Counter((r.model, r.model_sha256, r.embedding_dim, r.prompt_set) for r in records)
     if len(sources) != 1:
         listed = "; ".join(f"{count} records from {source}" for source, count in sources.items())
         raise ValueError(f"records must come from one model and prompt set, found: {listed or 'no records'}")

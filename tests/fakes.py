@@ -48,6 +48,8 @@ def synthetic_record(
     title: str = "",
     judge: str = "full",
     dim: int = 4,
+    examples: tuple[int, int] = (1, 1),
+    tokens: int = 0,
 ) -> LensRecord:
     return LensRecord(
         problem_id=problem_id,
@@ -57,12 +59,13 @@ def synthetic_record(
         code=f"def f(): return {problem_id!r}, {label}",
         embedding=np.zeros(dim, dtype=np.float32) if embedding is None else embedding,
         features=features or neutral_features(),
-        behaviour=Behaviour(1, 1, outputs),
+        behaviour=Behaviour(*examples, outputs),
         label=label,
         judge=judge,  # type: ignore[arg-type]
         model="small",
         model_sha256="a" * 64,
         prompt_set="v1",
+        tokens=tokens,
     )
 
 

@@ -1,8 +1,9 @@
-"""Lens training records: each problem's candidates, read as at inference, then labelled by the judge.
+"""Candidate records: each problem's candidates, as selection (and the Lens) saw them, then labelled by the judge.
 
 For one problem: the engine explores (candidates and their executions on public examples and
-generated inputs, from the `Task` alone), reads every candidate (embedding and features), and only
-then does the judge run each candidate on the hidden tests to label it. One problem's records are
+generated inputs, from the `Task` alone), reads every candidate when the records are for the Lens
+(embedding and features; features alone otherwise), and only then does the judge run each
+candidate on the hidden tests to label it. One problem's records are
 appended to records.jsonl in one write as soon as it is done; problems already there are skipped,
 so an interrupted collection continues where it stopped.
 """
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
+import numpy as np
 
 from engine.pipeline import Exploration
 from engine.task import Task
-from lens.features import CandidateReading
+from lens.features import CandidateReading, candidate_features
 from lens.records import LensRecord, append_records, compact_behaviour, recorded_problems
 from sandbox.executor import Sandbox
 
@@ -46,6 +48,9 @@ class CollectSettings:
     model_sha256: str
     prompt_set: str
     jobs: int = 1
+    read: bool = True
+    """Read every candidate (the model's embedding, for the Lens); without it, records hold behaviour and
+    features only, which is all the replay of selection rules needs, and cost no model call."""
 
 
 def pending_problems(problems: Sequence[BenchProblem], settings: CollectSettings) -> list[BenchProblem]:
@@ -87,9 +92,15 @@ async def collect_problem(
 async def record_exploration(
     problem: BenchProblem, exploration: Exploration, engine: Explorer, judge: Sandbox, settings: CollectSettings
 ) -> list[LensRecord]:
-    """Read every candidate as the Lens would, then label each with the hidden tests."""
+    """Read every candidate as the Lens would (if `settings.read`), then label each with the hidden tests."""
     task = problem.task
-    readings = await engine.read_candidates(task, exploration)
+    behaviours = exploration.behaviours
+    codes = [candidate.code for candidate in exploration.candidates]
+    features = candidate_features(behaviours, codes)
+    embeddings: list[np.ndarray | None] = [None] * len(codes)
+    if settings.read:
+        for reading in await engine.read_candidates(task, exploration):
+            embeddings[reading.index] = reading.embedding
     # Every reading is fixed: only now are the hidden tests read, by the judge alone.
     labels: dict[str, bool] = {}
     for candidate in exploration.candidates:
@@ -98,22 +109,23 @@ async def record_exploration(
                 candidate.code, problem.hidden_tests, entry_point=task.entry_point, stop_at_first_failure=True
             )
             labels[candidate.code] = result.passed
-    behaviours = exploration.behaviours
     return [
         LensRecord(
             problem_id=task.task_id,
             dataset=settings.dataset,
             title=problem.title,
-            origin=exploration.candidates[reading.index].origin,
-            code=exploration.candidates[reading.index].code,
-            embedding=reading.embedding,
-            features=reading.features,
-            behaviour=compact_behaviour(behaviours[reading.index]),
-            label=labels[exploration.candidates[reading.index].code],
+            origin=candidate.origin,
+            code=candidate.code,
+            embedding=embeddings[index],
+            features=features[index],
+            behaviour=compact_behaviour(behaviours[index]),
+            label=labels[candidate.code],
             judge=problem.judge,
             model=engine.model_id,
             model_sha256=settings.model_sha256,
             prompt_set=settings.prompt_set,
+            tokens=candidate.tokens,
+            seconds=candidate.seconds,
         )
-        for reading in readings
+        for index, candidate in enumerate(exploration.candidates)
     ]

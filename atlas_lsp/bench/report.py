@@ -37,12 +37,15 @@ class RunDescription:
     lens_records: str = ""
     """The folder this run also recorded Lens training records into ("" for none): reading and labelling
     candidates then adds to the run's CPU time, though not to a problem's seconds or tokens."""
+    records: str = ""
+    """The folder this run recorded its candidates into for the replay ("" for none); labelling them adds
+    to the run's CPU time only."""
 
 
 RUN_DESCRIPTION_KEYS = tuple(field.name for field in fields(RunDescription))
 
 
-def _rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def pass_rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     passed = sum(1 for row in rows if row["passed"])
     interval = wilson_interval(passed, len(rows))
     return {
@@ -67,11 +70,11 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
     energy_kwh = wall * ASSUMED_WATTS / 3.6e6
     return {
         **meta,
-        **_rate(rows),
+        **pass_rate(rows),
         "public_only_problems": sum(1 for row in rows if row.get("judge") == "public-only"),
         **_examples_then_hidden(rows),
-        "by_difficulty": {key: _rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=_difficulty_order)},
-        "by_platform": {key: _rate(value) for key, value in sorted(groups["platform"].items())},
+        "by_difficulty": {key: pass_rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=difficulty_order)},
+        "by_platform": {key: pass_rate(value) for key, value in sorted(groups["platform"].items())},
         "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
         "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
         "seconds_per_problem": round(seconds / count, 2),
@@ -196,7 +199,9 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         f"{_cpu_text(summary['cpu_seconds'])}; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
         f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh."
         + (f" The run also recorded Lens records into {summary['lens_records']}, which the CPU time includes."
-           if summary.get("lens_records") else ""),
+           if summary.get("lens_records") else "")
+        + (f" The run also recorded its candidates into {summary['records']} (labelling them is in the CPU time)."
+           if summary.get("records") else ""),
         "",
         f"Command: `{summary.get('command', '')}`",
         "",
@@ -225,7 +230,7 @@ def plot_runs(runs: Iterable[tuple[str, dict[str, Any]]], path: Path) -> bool:
     except ImportError:
         return False
     runs = list(runs)
-    groups = sorted({key for _, summary in runs for key in summary["by_difficulty"]} | {"all"}, key=_difficulty_order)
+    groups = sorted({key for _, summary in runs for key in summary["by_difficulty"]} | {"all"}, key=difficulty_order)
     width = 0.8 / len(runs)
     figure, axes = plt.subplots(figsize=(7, 4))
     for offset, (label, summary) in enumerate(runs):
@@ -247,7 +252,7 @@ def plot_runs(runs: Iterable[tuple[str, dict[str, Any]]], path: Path) -> bool:
     return True
 
 
-def _difficulty_order(name: str) -> tuple[int, str]:
+def difficulty_order(name: str) -> tuple[int, str]:
     order = {"easy": 0, "medium": 1, "hard": 2, "all": 9}
     return (order.get(name, 5), name)
 

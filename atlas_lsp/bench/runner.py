@@ -54,8 +54,8 @@ class RunSettings:
     out: Path
     jobs: int
     resume: bool
-    lens_records: CollectSettings | None = None
-    """Where to record every candidate of every escalated problem for the Lens, labelled once judged."""
+    records: CollectSettings | None = None
+    """Where to record every candidate of every problem, labelled once judged (for the replay and the Lens)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ async def run_problems(
     _cut_unfinished_row(results_path)
     done = {row["question_id"] for row in read_results(settings.out)} if settings.resume else set()
     pending = [p for p in problems if p.task.task_id not in done]
-    records_to = settings.lens_records
+    records_to = settings.records
     recorded = recorded_problems(records_to.out) if records_to else set()
     # Process CPU time is shared by the problems in flight: a session's total is its last reading minus its first.
     session = f"{int(time.time())}-{os.getpid()}"
@@ -158,8 +158,7 @@ def _cut_unfinished_row(path: Path) -> None:
 async def solve_and_judge(
     problem: BenchProblem, engine: Engine, judge: Sandbox, records_to: CollectSettings | None = None
 ) -> tuple[dict[str, Any], list[LensRecord]]:
-    """The problem's result row, and with `records_to` the Lens records of its candidates (none when the
-    first attempt was all there was: the Lens ranks only escalated problems' candidates)."""
+    """The problem's result row, and with `records_to` the records of its candidates."""
     started_at, started, cpu_at_start = time.time(), time.monotonic(), _process_cpu_seconds()
     answer, exploration = await engine.solve_exploring(problem.task)
     seconds = time.monotonic() - started
@@ -169,7 +168,7 @@ async def solve_and_judge(
         answer.code, problem.hidden_tests, entry_point=problem.task.entry_point, stop_at_first_failure=True
     )
     records = []
-    if records_to and exploration.escalated:
+    if records_to:
         records = await record_exploration(problem, exploration, engine, judge, records_to)
     return {
         "question_id": problem.task.task_id,

@@ -43,9 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--enable", nargs="+", default=[], metavar="STAGE", choices=PIPELINE_STAGES,
                        help="turn on pipeline stages that are off by default (tie_break)")
     group.add_argument("--label", help="name of this run in reports")
-    group.add_argument("--lens-records", metavar="DIR",
-                       help="also record every candidate of the escalated problems, labelled once judged, as Lens "
-                            "training data in DIR (pipeline mode; --lens-train DIR trains on it)")
+    recording = group.add_mutually_exclusive_group()
+    recording.add_argument("--record", metavar="DIR",
+                           help="also record every candidate of every problem (code, origin, tokens, behaviour on the "
+                                "examples and generated inputs), labelled once judged, in DIR: --replay DIR scores "
+                                "selection rules on them without the model")
+    recording.add_argument("--lens-records", metavar="DIR",
+                           help="--record, also reading every candidate (the model's embedding) as Lens training "
+                                "data (pipeline mode; --lens-train DIR trains on it)")
     group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
 
 
@@ -129,15 +134,18 @@ async def _bench(args: argparse.Namespace) -> int:
     if not prompt_set_exists(pipeline.prompt_set):
         return 2
     records_to = None
-    if args.lens_records:
-        if args.mode != "pipeline":
+    records_dir = args.record or args.lens_records
+    if records_dir:
+        if args.lens_records and args.mode != "pipeline":
             print("error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",
                   file=sys.stderr)
             return 2
-        model_sha256 = records_model_sha256(Path(args.lens_records), args.model or "default", pipeline.prompt_set)
+        model_sha256 = records_model_sha256(Path(records_dir), args.model or "default", pipeline.prompt_set)
         if model_sha256 is None:
             return 2
-        records_to = CollectSettings(Path(args.lens_records), dataset.name, model_sha256, pipeline.prompt_set)
+        records_to = CollectSettings(
+            Path(records_dir), dataset.name, model_sha256, pipeline.prompt_set, read=bool(args.lens_records)
+        )
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(
         previous, {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__}
@@ -180,6 +188,7 @@ async def _bench(args: argparse.Namespace) -> int:
         started=previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
         selected=len(problems),
         lens_records=args.lens_records or "",
+        records=args.record or "",
     )
     bar = ProgressBar(f"{args.mode} on {dataset.name}")
     finished: list[bool] = []

@@ -222,7 +222,7 @@ async def _eval_command(args: argparse.Namespace) -> int:
             print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
             return 2
         first = records[0]
-        model, sha256, dim, prompt_set = first.model, first.model_sha256, int(first.embedding.shape[0]), first.prompt_set
+        model, sha256, dim, prompt_set = first.model, first.model_sha256, first.embedding_dim, first.prompt_set
     else:
         model = args.model or "default"
         if model not in PACKAGED_MODELS:

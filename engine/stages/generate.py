@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.calls import TaskCalls
@@ -16,6 +18,10 @@ class Candidate:
     code: str
     origin: str
     """greedy, sample, plan:N or repair:N — kept for the trace and the ablation tables."""
+    tokens: int = 0
+    """Completion tokens the model spent writing it."""
+    seconds: float = 0.0
+    """Its share of the wall time of the call that wrote it (candidates sampled together split it)."""
 
 
 def program_of(task: Task, reply: str) -> str:
@@ -35,9 +41,23 @@ def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
     return {"statement": statement_of(calls.prompts, task), "starter_code": task.starter_code}
 
 
+async def write_candidates(
+    calls: TaskCalls, task: Task, stage: str, prompt_key: str, params: Sequence[SamplingParams], origin: str,
+    **fields: str,
+) -> list[Candidate]:
+    """One candidate per entry of `params`, from one call of the prompt `prompt_key`."""
+    started = time.monotonic()
+    generations = await calls.ask(stage, prompt_key, params, **fields)
+    share = (time.monotonic() - started) / max(1, len(generations))
+    return [Candidate(program_of(task, g.text), origin, g.completion_tokens, round(share, 3)) for g in generations]
+
+
 async def greedy_candidate(calls: TaskCalls, task: Task, max_tokens: int) -> Candidate:
-    (generation,) = await calls.ask("generate", f"solve.{task.kind}", [SamplingParams(max_tokens=max_tokens)], **solve_fields(calls, task))
-    return Candidate(program_of(task, generation.text), "greedy")
+    params = [SamplingParams(max_tokens=max_tokens)]
+    (candidate,) = await write_candidates(
+        calls, task, "generate", f"solve.{task.kind}", params, "greedy", **solve_fields(calls, task)
+    )
+    return candidate
 
 
 async def sampled_candidates(
@@ -46,11 +66,13 @@ async def sampled_candidates(
     if count <= 0:
         return []
     params = [SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed + i) for i in range(count)]
-    generations = await calls.ask("generate", f"solve.{task.kind}", params, **solve_fields(calls, task))
-    return [Candidate(program_of(task, g.text), "sample") for g in generations]
+    return await write_candidates(calls, task, "generate", f"solve.{task.kind}", params, "sample", **solve_fields(calls, task))
 
 
 async def planned_candidate(calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int) -> Candidate:
     params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
-    (generation,) = await calls.ask("generate", f"solve_with_plan.{task.kind}", params, plan=plan, **solve_fields(calls, task))
-    return Candidate(program_of(task, generation.text), f"plan:{index}")
+    (candidate,) = await write_candidates(
+        calls, task, "generate", f"solve_with_plan.{task.kind}", params, f"plan:{index}", plan=plan,
+        **solve_fields(calls, task),
+    )
+    return candidate

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from engine.calls import TaskCalls
 from engine.runtime.base import SamplingParams
-from engine.stages.generate import Candidate, program_of, statement_of
+from engine.stages.generate import Candidate, statement_of, write_candidates
 from engine.task import Task
 
 SHOWN_CHARS = 600
@@ -47,15 +47,17 @@ async def propose_repairs(
         SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=max_tokens, seed=seed + 1000 * round_index + i)
         for i in range(count)
     ]
-    generations = await calls.ask(
+    return await write_candidates(
+        calls,
+        task,
         "repair",
         "repair.analysis",
         params,
+        f"repair:{round_index}",
         statement=statement_of(calls.prompts, task),
         code=code,
         feedback=feedback_text(calls, failure),
     )
-    return [Candidate(program_of(task, g.text), f"repair:{round_index}") for g in generations]
 
 
 def clip(text: str) -> str:

@@ -72,6 +72,15 @@ async def bench(out: Path, problems: list[BenchProblem], engine: Engine, judge: 
     await run_problems(problems, engine, judge or FakeSandbox(), run, lambda row: None)
 
 
+async def test_records_made_without_reading_hold_no_embedding_and_cost_no_model_reading(tmp_path: Path) -> None:
+    runtime = FakeRuntime()
+    run = RunSettings(tmp_path / "run", 1, True, replace(settings(tmp_path / "records"), read=False))
+    await run_problems([problem("p1")], Engine(runtime, FakeSandbox(), CONFIG), FakeSandbox(), run, lambda row: None)
+    records = read_records([tmp_path / "records"])
+    assert len(records) == 5 and {r.embedding_dim for r in records} == {0}
+    assert runtime.embedded == []
+
+
 async def test_a_bench_records_its_candidates_labelled_by_the_hidden_tests(tmp_path: Path) -> None:
     await bench(tmp_path, [problem("p1")], Engine(FakeRuntime(), FakeSandbox(), CONFIG))
     records = read_records([tmp_path / "records"])
@@ -89,10 +98,10 @@ async def test_a_bench_records_no_hidden_test(tmp_path: Path) -> None:
     assert CANARY not in (tmp_path / "records" / RECORDS_FILE).read_text()
 
 
-async def test_a_bench_records_nothing_of_a_problem_its_first_attempt_settled(tmp_path: Path) -> None:
+async def test_a_bench_records_the_one_candidate_of_a_problem_its_first_attempt_settled(tmp_path: Path) -> None:
     routed = replace(CONFIG, pipeline=replace(CONFIG.pipeline, router=True))
     await bench(tmp_path, [problem("p1")], Engine(FakeRuntime(), FakeSandbox(), routed))
-    assert read_records([tmp_path / "records"]) == []
+    assert [r.origin for r in read_records([tmp_path / "records"])] == ["greedy"]
     assert [row["question_id"] for row in read_results(tmp_path / "run")] == ["p1"]
 
 

@@ -1,0 +1,256 @@
+"""The selection lab: score selection and budget rules on recorded candidates, without the model.
+
+A bench run with `--record DIR` keeps every candidate of every problem (code, origin, tokens, what it
+did on the public examples and on the generated inputs) and, once the run's answer is judged, the
+hidden-test label of each. Here every rule chooses one candidate per problem from what the engine
+saw at inference (`Seen`: no label), and only then is the choice scored by the label. A rule also
+says how many candidates it paid for, so an adaptive budget is compared with fixed ones at its cost.
+
+The order of a problem's records is the engine's order of writing them (greedy first, then the
+samples by seed), so the first k records are what a run with k candidates would have had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from atlas_lsp.bench.report import difficulty_order, pass_rate
+from atlas_lsp.bench.runner import read_results
+from atlas_lsp.bench.stats import mcnemar_exact
+from engine.stages.select import rank_clusters
+from lens.features import Behaviour
+from lens.records import LensRecord, read_records
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One candidate as the engine saw it at inference: everything a record holds but its label."""
+
+    origin: str
+    behaviour: Behaviour
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Pick:
+    index: int
+    """The candidate chosen, by its position in the problem's records."""
+    used: int
+    """How many candidates (the first `used`) the rule paid for."""
+
+
+Rule = Callable[[Sequence[Seen]], Pick]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One problem's recorded candidates, in the order the engine wrote them."""
+
+    dataset: str
+    problem_id: str
+    difficulty: str
+    records: tuple[LensRecord, ...]
+    self_test_tokens: int = 0
+    """Tokens the run spent writing the problem's generated inputs (0 when unknown)."""
+
+    @property
+    def seen(self) -> tuple[Seen, ...]:
+        return tuple(Seen(r.origin, r.behaviour, r.tokens) for r in self.records)
+
+    @property
+    def any_passes(self) -> bool:
+        return any(record.label for record in self.records)
+
+
+def read_pools(folders: Sequence[Path]) -> list[Pool]:
+    """Every recorded problem of `folders`, with its difficulty and self-test tokens from the results.jsonl
+    beside records.jsonl when the folder is also the run's output."""
+    pools = []
+    for folder in folders:
+        rows = {row["question_id"]: row for row in read_results(folder)}
+        grouped: dict[tuple[str, str], list[LensRecord]] = {}
+        for record in read_records([folder]):
+            grouped.setdefault(record.problem, []).append(record)
+        for (dataset, problem_id), records in grouped.items():
+            row = rows.get(problem_id, {})
+            self_tests = row.get("stages", {}).get("self_tests", {})
+            pools.append(
+                Pool(dataset, problem_id, row.get("difficulty") or "unknown", tuple(records),
+                     int(self_tests.get("tokens_out", 0)))
+            )
+    return pools
+
+
+def _greedy(seen: Sequence[Seen]) -> int:
+    return next((i for i, candidate in enumerate(seen) if candidate.origin == "greedy"), 0)
+
+
+def greedy() -> Rule:
+    """The first attempt and nothing else: the baseline."""
+    return lambda seen: Pick(_greedy(seen), 1)
+
+
+def examples_filter(k: int) -> Rule:
+    """Of the first k candidates, the first that passes every public example (else the greedy one)."""
+
+    def rule(seen: Sequence[Seen]) -> Pick:
+        used = min(k, len(seen))
+        passing = [i for i in range(used) if seen[i].behaviour.proves_itself]
+        return Pick(passing[0] if passing else _greedy(seen), used)
+
+    return rule
+
+
+def clusters(k: int, router: bool = True, examples: bool = True) -> Rule:
+    """The engine's selection over the first k candidates: those passing the most public examples, clustered
+    by behaviour on the generated inputs, the greedy candidate's cluster first on ties. With `router`, a
+    greedy answer that passes every public example is kept without sampling (as the engine does). Without
+    `examples`, the public examples are ignored: selection by generated inputs alone."""
+
+    def rule(seen: Sequence[Seen]) -> Pick:
+        first = _greedy(seen)
+        if router and seen[first].behaviour.proves_itself:
+            return Pick(first, 1)
+        used = min(k, len(seen))
+        behaviours = [s.behaviour if examples else replace(s.behaviour, examples_passed=0, examples_total=0)
+                      for s in seen[:used]]
+        return Pick(rank_clusters(behaviours, prefer=first if first < used else 0)[0].index, used)
+
+    return rule
+
+
+def adaptive(wave: int, agreeing: int = 1) -> Rule:
+    """Greedy first; then waves of `wave` samples until `agreeing` candidates that pass every public example
+    behave alike on the generated inputs, or the pool is spent; then the engine's selection among those
+    paid for. A task without public examples gets the whole pool (nothing can say it is enough)."""
+
+    def enough(behaviours: Sequence[Behaviour]) -> bool:
+        proven = [b.outputs for b in behaviours if b.proves_itself]
+        return any(proven.count(outputs) >= agreeing for outputs in proven)
+
+    def rule(seen: Sequence[Seen]) -> Pick:
+        used = 1
+        while used < len(seen) and not enough([s.behaviour for s in seen[:used]]):
+            used = min(len(seen), used + wave)
+        return clusters(used, router=False)(seen)
+
+    return rule
+
+
+def default_rules(pool_size: int) -> dict[str, Rule]:
+    """The rules the lab reports, by name: fixed budgets at each power of two up to the pool, and adaptive ones."""
+    sizes = sorted({k for k in (2, 4, 8, 16, pool_size) if k <= pool_size})
+    rules: dict[str, Rule] = {"greedy": greedy()}
+    for k in sizes:
+        rules[f"examples_filter@{k}"] = examples_filter(k)
+        rules[f"clusters@{k}"] = clusters(k)
+        rules[f"clusters_no_router@{k}"] = clusters(k, router=False)
+        rules[f"self_tests_only@{k}"] = clusters(k, router=False, examples=False)
+    for wave in (1, 2, 4):
+        rules[f"adaptive_wave{wave}"] = adaptive(wave)
+        rules[f"adaptive_wave{wave}_agree2"] = adaptive(wave, agreeing=2)
+    return rules
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    name: str
+    outcomes: dict[str, bool]
+    """Problem id -> whether the chosen candidate passed the hidden tests."""
+    by_difficulty: dict[str, dict[str, Any]]
+    candidates_per_problem: float
+    tokens_per_problem: float
+
+
+def replay(pools: Sequence[Pool], rules: Mapping[str, Rule]) -> list[RuleResult]:
+    """Each rule's choice on every pool, scored by the labels; the oracle (any candidate right) last."""
+    results = []
+    for name, rule in rules.items():
+        picks = {pool.problem_id: (pool, rule(pool.seen)) for pool in pools}
+        results.append(_result(name, picks))
+    oracle = {
+        pool.problem_id: (pool, Pick(next((i for i, r in enumerate(pool.records) if r.label), 0), len(pool.records)))
+        for pool in pools
+    }
+    results.append(_result("oracle", oracle))
+    return results
+
+
+def _result(name: str, picks: Mapping[str, tuple[Pool, Pick]]) -> RuleResult:
+    outcomes = {problem: pool.records[pick.index].label for problem, (pool, pick) in picks.items()}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for problem, (pool, _) in picks.items():
+        groups.setdefault(pool.difficulty, []).append({"passed": outcomes[problem]})
+    count = max(1, len(picks))
+    tokens = sum(
+        sum(r.tokens for r in pool.records[: pick.used]) + (pool.self_test_tokens if pick.used > 1 else 0)
+        for pool, pick in picks.values()
+    )
+    return RuleResult(
+        name=name,
+        outcomes=outcomes,
+        by_difficulty={key: pass_rate(groups[key]) for key in sorted(groups, key=difficulty_order)},
+        candidates_per_problem=round(sum(pick.used for _, pick in picks.values()) / count, 2),
+        tokens_per_problem=round(tokens / count, 1),
+    )
+
+
+def replay_report(pools: Sequence[Pool], results: Sequence[RuleResult], sources: Sequence[str]) -> dict[str, Any]:
+    """The lab's table: every rule's pass@1 with its interval, per difficulty, its cost, and the exact paired
+    test against greedy on the same problems."""
+    baseline = next(result for result in results if result.name == "greedy")
+    rows = []
+    for result in results:
+        paired = mcnemar_exact(result.outcomes, baseline.outcomes)
+        rows.append({
+            "rule": result.name,
+            **pass_rate([{"passed": passed} for passed in result.outcomes.values()]),
+            "by_difficulty": result.by_difficulty,
+            "candidates_per_problem": result.candidates_per_problem,
+            "tokens_per_problem": result.tokens_per_problem,
+            "vs_greedy": {"only_rule": paired.only_first, "only_greedy": paired.only_second,
+                          "p_value": round(paired.p_value, 4)},
+        })
+    sizes = sorted({len(pool.records) for pool in pools})
+    return {
+        "sources": list(sources),
+        "problems": len(pools),
+        "candidates_per_pool": sizes,
+        "problems_with_a_passing_candidate": sum(pool.any_passes for pool in pools),
+        "rules": rows,
+    }
+
+
+def replay_markdown(report: dict[str, Any], command: str) -> str:
+    lines = [
+        f"# Selection replay: {report['problems']} problems",
+        "",
+        f"Records: {', '.join(report['sources'])}; candidates per problem: {report['candidates_per_pool']}. "
+        f"Oracle ceiling (some candidate passes the hidden tests): {report['problems_with_a_passing_candidate']}"
+        f"/{report['problems']}. Rules read only what the engine saw at inference; labels score their choices.",
+        "",
+        "| rule | passed | pass@1 | 95% CI | candidates | tokens | only rule / only greedy | McNemar p |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in report["rules"]:
+        low, high = row["ci95"]
+        paired = row["vs_greedy"]
+        lines.append(
+            f"| {row['rule']} | {row['passed']}/{row['problems']} | {row['pass_at_1']:.1%} | {low:.1%}-{high:.1%} | "
+            f"{row['candidates_per_problem']} | {row['tokens_per_problem']} | "
+            f"{paired['only_rule']} / {paired['only_greedy']} | {paired['p_value']} |"
+        )
+    difficulties = sorted({d for row in report["rules"] for d in row["by_difficulty"]}, key=difficulty_order)
+    if difficulties != ["unknown"]:
+        lines += ["", "Per difficulty (passed/problems):", "",
+                  "| rule | " + " | ".join(difficulties) + " |", "| --- |" + " --- |" * len(difficulties)]
+        for row in report["rules"]:
+            cells = [row["by_difficulty"].get(d) for d in difficulties]
+            lines.append(f"| {row['rule']} | " + " | ".join(
+                f"{cell['passed']}/{cell['problems']}" if cell else "-" for cell in cells) + " |")
+    lines += ["", "Tokens count the completions of the candidates a rule paid for, plus the generated inputs' call "
+              "when it went past the first attempt (prompt tokens are not counted).", "", f"Command: `{command}`", ""]
+    return "\n".join(lines)

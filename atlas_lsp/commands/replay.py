@@ -1,0 +1,44 @@
+"""`atlas-lsp --replay DIR...`: score selection and budget rules on a run's recorded candidates, no model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--replay is a mode flag of the CLI; its report goes to --out."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.replay import default_rules, read_pools, replay, replay_markdown, replay_report
+    from atlas_lsp.bench.runner import UnreadableResults
+    from lens.records import RECORDS_FILE, UnreadableRecords
+
+    folders = [Path(folder) for folder in args.replay]
+    missing = [str(folder) for folder in folders if not (folder / RECORDS_FILE).exists()]
+    if missing:
+        print(f"error: no {RECORDS_FILE} in {', '.join(missing)}: record candidates with --bench ... --record DIR",
+              file=sys.stderr)
+        return 2
+    try:
+        pools = read_pools(folders)
+    except (UnreadableRecords, UnreadableResults) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not pools:
+        print(f"error: no recorded problem in {', '.join(map(str, folders))}", file=sys.stderr)
+        return 2
+    report = replay_report(pools, replay(pools, default_rules(max(len(p.records) for p in pools))), args.replay)
+    out = Path(args.out or "runs/replay")
+    out.mkdir(parents=True, exist_ok=True)
+    command = "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    (out / "replay.json").write_text(json.dumps({**report, "command": command}, indent=2) + "\n", encoding="utf-8")
+    markdown = replay_markdown(report, command)
+    (out / "replay.md").write_text(markdown, encoding="utf-8")
+    print(markdown, end="")
+    print(f"wrote {out}/replay.json and replay.md")
+    return 0

@@ -1,0 +1,109 @@
+"""The selection lab: rules choose from what the engine saw, labels only score the choice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from atlas_lsp.bench.replay import (
+    Pool,
+    Seen,
+    adaptive,
+    clusters,
+    examples_filter,
+    greedy,
+    read_pools,
+    replay,
+    replay_report,
+)
+from fakes import synthetic_record
+from lens.records import append_records
+
+FAILS, PASSES = (0, 1), (1, 1)
+
+
+def pool(*candidates: tuple[tuple[int, int], str, bool], problem: str = "p1") -> Pool:
+    """A problem's pool from (examples passed/total, output on the generated input, hidden label), greedy first."""
+    records = tuple(
+        synthetic_record(problem, label, examples=examples, outputs=(output,), origin="greedy" if i == 0 else "sample",
+                         tokens=10)
+        for i, (examples, output, label) in enumerate(candidates)
+    )
+    return Pool("synthetic.jsonl", problem, "easy", records, self_test_tokens=5)
+
+
+def test_rules_are_given_no_label() -> None:
+    assert "label" not in {field.name for field in fields(Seen)}
+
+
+def test_greedy_keeps_the_first_attempt_and_pays_for_one_candidate() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", True))
+    pick = greedy()(problem.seen)
+    assert (pick.index, pick.used) == (0, 1)
+
+
+def test_the_examples_filter_takes_the_first_candidate_that_passes_every_example() -> None:
+    problem = pool((FAILS, "a", False), (FAILS, "a", False), (PASSES, "b", True), (PASSES, "c", False))
+    assert examples_filter(4)(problem.seen).index == 2
+
+
+def test_the_examples_filter_looks_only_at_the_first_k_candidates() -> None:
+    problem = pool((FAILS, "a", False), (FAILS, "a", False), (PASSES, "b", True))
+    assert examples_filter(2)(problem.seen).index == 0
+
+
+def test_clusters_keep_a_greedy_answer_that_passes_its_examples_without_sampling() -> None:
+    problem = pool((PASSES, "a", False), (PASSES, "b", True), (PASSES, "b", True))
+    pick = clusters(3)(problem.seen)
+    assert (pick.index, pick.used) == (0, 1)
+
+
+def test_clusters_without_the_router_choose_the_largest_behaviour_cluster() -> None:
+    problem = pool((PASSES, "a", False), (PASSES, "b", True), (PASSES, "b", True))
+    assert clusters(3, router=False)(problem.seen).index in (1, 2)
+
+
+def test_adaptive_sampling_stops_at_the_first_wave_holding_a_candidate_that_passes_the_examples() -> None:
+    problem = pool((FAILS, "a", False), (FAILS, "a", False), (PASSES, "b", True), (PASSES, "c", False),
+                   (PASSES, "c", False))
+    pick = adaptive(wave=2)(problem.seen)
+    assert (pick.index, pick.used) == (2, 3)
+
+
+def test_adaptive_sampling_asking_for_two_agreeing_candidates_goes_on_until_two_agree() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", False), (PASSES, "c", True), (PASSES, "c", True))
+    pick = adaptive(wave=1, agreeing=2)(problem.seen)
+    assert pick.used == 4 and pick.index in (2, 3)
+
+
+def test_adaptive_sampling_on_a_task_without_examples_spends_the_whole_pool() -> None:
+    problem = pool(((0, 0), "a", False), ((0, 0), "b", True), ((0, 0), "b", True))
+    assert adaptive(wave=1)(problem.seen).used == 3
+
+
+def test_the_oracle_counts_a_problem_solved_when_any_candidate_passes() -> None:
+    pools = [pool((FAILS, "a", False), (FAILS, "b", True), problem="p1"), pool((FAILS, "a", False), problem="p2")]
+    oracle = replay(pools, {})[-1]
+    assert oracle.name == "oracle" and oracle.outcomes == {"p1": True, "p2": False}
+
+
+def test_a_rule_is_charged_the_tokens_of_the_candidates_it_paid_for_and_the_generated_inputs() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", True), (PASSES, "b", True))
+    [first_only, two] = replay([problem], {"greedy": greedy(), "filter": examples_filter(2)})[:2]
+    assert (first_only.tokens_per_problem, two.tokens_per_problem) == (10, 25)
+
+
+def test_the_report_pairs_each_rule_with_greedy_on_the_same_problems() -> None:
+    pools = [pool((FAILS, "a", False), (PASSES, "b", True), problem=f"p{i}") for i in range(3)]
+    report = replay_report(pools, replay(pools, {"greedy": greedy(), "filter": examples_filter(2)}), ["dir"])
+    filtered = next(row for row in report["rules"] if row["rule"] == "filter")
+    assert (filtered["passed"], filtered["vs_greedy"]["only_rule"], filtered["vs_greedy"]["only_greedy"]) == (3, 3, 0)
+    assert report["problems_with_a_passing_candidate"] == 3
+
+
+def test_pools_take_their_difficulty_from_the_runs_results_beside_the_records(tmp_path: Path) -> None:
+    append_records(tmp_path, [synthetic_record("p1", True, origin="greedy")])
+    (tmp_path / "results.jsonl").write_text(json.dumps({"question_id": "p1", "difficulty": "hard"}) + "\n")
+    [read] = read_pools([tmp_path])
+    assert (read.problem_id, read.difficulty, len(read.records)) == ("p1", "hard", 1)
