@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from atlas_lsp.functions import CallExample, FunctionSite, parse_test_asserts
+from atlas_lsp.functions import FunctionSite
 from atlas_lsp.settings import Settings
+from engine.examples import examples_in_test_file
+from engine.task import Example
 
 if TYPE_CHECKING:  # the index pulls in its ranking library: imported when the first index opens
     from engine.context import WorkspaceIndex
@@ -29,7 +31,7 @@ ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 class FunctionContext:
     text: str = ""
     """Workspace code for the prompt; empty when there is no index (the file's own helpers are used)."""
-    test_examples: tuple[CallExample, ...] = ()
+    test_examples: tuple[Example, ...] = ()
     project_root: str | None = None
 
 
@@ -46,9 +48,9 @@ def function_context(index: WorkspaceIndex, path: Path, site: FunctionSite, budg
 
     request = ContextRequest(path=path, qualname=site.qualified_name, source=site.source, docstring=site.docstring or "")
     gathered = gather_context(index, request, budget_tokens)
-    examples: dict[str, CallExample] = {}
+    examples: dict[str, Example] = {}
     for test in index.tests_of(path, site.qualified_name):
-        for example in parse_test_asserts(test.source, site.name):
+        for example in examples_in_test_file(test.source, site.name):
             examples.setdefault(example.input, example)
     return FunctionContext(gathered.text, tuple(examples.values()), str(index.root))
 

@@ -7,29 +7,17 @@ the unit tests share it without an editor or a model. Line numbers are 0-based, 
 from __future__ import annotations
 
 import ast
-import doctest
 import re
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from inspect import cleandoc
 
 from engine.context.definitions import is_placeholder
-from sandbox import encode_value
+from engine.examples import docstring_examples
+from engine.task import Example
 
 MODULE_TARGET = "<module>"
 """The name a module-docstring problem goes by where a function would have its qualified name."""
-
-
-@dataclass(frozen=True)
-class CallExample:
-    """A call of the function with literal arguments and its expected value (from a doctest or a
-    test's assert), encoded as the sandbox reads a call test: `input` the list of positional
-    arguments and `output` the expected value, both in the sandbox's type-preserving encoding (plain
-    JSON for numbers, strings, lists; tagged for tuples, sets, dicts, bytes, complex numbers)."""
-
-    input: str
-    output: str
 
 
 @dataclass(frozen=True)
@@ -52,7 +40,8 @@ class FunctionSite:
     """The function from its `def` line on, with its indentation removed."""
     starter_code: str
     """The signature and docstring, with its indentation removed: what a solver starts from."""
-    doctests: tuple[CallExample, ...]
+    doctests: tuple[Example, ...]
+    """The calls its docstring shows with their results (doctests and `assert` lines)."""
     referenced_names: frozenset[str]
 
 
@@ -134,46 +123,6 @@ def is_stub_body(body: list[ast.stmt]) -> bool:
     if len(statements) > 1:
         return False
     return is_placeholder(statements[0])
-
-
-def parse_doctests(docstring: str, function_name: str) -> tuple[CallExample, ...]:
-    """The doctests of `docstring` that call `function_name` with literal positional arguments.
-
-    Others (keyword arguments, variables, calls of other functions, outputs that are not literals)
-    cannot become call tests and are skipped.
-    """
-    try:
-        examples = doctest.DocTestParser().get_examples(docstring)
-    except ValueError:  # malformed doctest indentation
-        return ()
-    found = []
-    for example in examples:
-        try:
-            call = ast.parse(example.source.strip(), mode="eval").body
-            want = ast.parse(example.want.strip(), mode="eval").body
-        except SyntaxError:
-            continue
-        found.append(_call_example(call, want, function_name))
-    return tuple(example for example in found if example is not None)
-
-
-def parse_test_asserts(test_source: str, function_name: str) -> tuple[CallExample, ...]:
-    """The `assert function_name(literals) == literal` statements of a test (in either order, the
-    function called by name or as `module.function_name`); other asserts are skipped."""
-    try:
-        tree = ast.parse(textwrap.dedent(test_source))
-    except SyntaxError:
-        return ()
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Assert) or not isinstance(node.test, ast.Compare):
-            continue
-        compare = node.test
-        if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
-            continue
-        left, right = compare.left, compare.comparators[0]
-        found.append(_call_example(left, right, function_name) or _call_example(right, left, function_name))
-    return tuple(example for example in found if example is not None)
 
 
 def problem_file(statement: str) -> str:
@@ -265,7 +214,7 @@ def _site(
         docstring=docstring,
         source=_dedent(lines[def_line : end_line + 1], indent),
         starter_code=starter,
-        doctests=parse_doctests(docstring, node.name) if docstring else (),
+        doctests=docstring_examples(docstring, node.name).examples if docstring else (),
         referenced_names=frozenset(_names_used(node)),
     )
 
@@ -313,32 +262,3 @@ def _problem(tree: ast.Module, text: str) -> ModuleProblem | None:
         samples=parse_samples(statement),
         program=text,
     )
-
-
-def _call_example(call: ast.expr, want: ast.expr, function_name: str) -> CallExample | None:
-    arguments = _literal_call(call, function_name)
-    if arguments is None:
-        return None
-    try:
-        expected = ast.literal_eval(want)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return CallExample(encode_value(arguments), encode_value(expected))
-
-
-def _literal_call(expression: ast.expr, function_name: str) -> list[object] | None:
-    if not isinstance(expression, ast.Call) or expression.keywords:
-        return None
-    called = expression.func
-    name = called.id if isinstance(called, ast.Name) else called.attr if isinstance(called, ast.Attribute) else None
-    if name != function_name:
-        return None
-    arguments = []
-    for argument in expression.args:
-        if isinstance(argument, ast.Starred):
-            return None
-        try:
-            arguments.append(ast.literal_eval(argument))
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            return None
-    return arguments

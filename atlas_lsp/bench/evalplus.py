@@ -13,7 +13,6 @@ Mbpp/581, and the always-passing Mbpp/164) are not reproduced; those are graded 
 
 from __future__ import annotations
 
-import ast
 import gzip
 import json
 from collections.abc import Callable
@@ -23,7 +22,8 @@ from pathlib import Path
 import anyio
 
 from atlas_lsp.bench.runner import BenchProblem
-from engine.task import Example, Task
+from engine.examples import docstring_examples
+from engine.task import Task
 from sandbox.dataset import DatasetError
 from sandbox.executor import Sandbox
 from sandbox.testcases import CallMatch, TestCase, TestKind
@@ -218,27 +218,5 @@ def _evalplus_task(row: dict) -> Task:
         statement=prompt,
         starter_code=prompt,
         entry_point=row["entry_point"],
-        examples=tuple(_examples_in_prompt(prompt, row["entry_point"])),
+        examples=docstring_examples(prompt, row["entry_point"]).examples,
     )
-
-
-def _examples_in_prompt(prompt: str, entry_point: str) -> list[Example]:
-    """`assert f(args) == value` lines the statement itself shows (MBPP+ prompts carry one)."""
-    examples = []
-    for line in prompt.splitlines():
-        text = line.strip()
-        if not text.startswith("assert "):
-            continue
-        try:
-            test = ast.parse(text).body[0].test  # type: ignore[attr-defined]
-            call, expected = test.left, test.comparators[0]
-            if not (isinstance(test.ops[0], ast.Eq) and isinstance(call, ast.Call)):
-                continue
-            if getattr(call.func, "id", None) != entry_point or call.keywords:
-                continue
-            args = [ast.literal_eval(arg) for arg in call.args]
-            value = ast.literal_eval(expected)
-        except (SyntaxError, ValueError, AttributeError, IndexError, TypeError):
-            continue
-        examples.append(Example(encode_value(args), encode_value(value)))
-    return examples

@@ -1,4 +1,4 @@
-"""Reading functions, stubs, doctests and problem statements from source text."""
+"""Reading functions, stubs and problem statements from source text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import textwrap
 
 import pytest
 
-from atlas_lsp.functions import is_stub_body, parse_doctests, parse_module, parse_samples, parse_test_asserts
-from sandbox import decode_value
+from atlas_lsp.functions import is_stub_body, parse_module, parse_samples
 
 
 def body_of(source: str) -> list[ast.stmt]:
@@ -45,68 +44,6 @@ def test_stub_bodies_are_recognised(body: str) -> None:
 )
 def test_written_bodies_are_not_stubs(body: str) -> None:
     assert not is_stub_body(body_of(f"def f():\n{body}\n"))
-
-
-def test_doctest_becomes_json_arguments_and_expected_value() -> None:
-    (doctest,) = parse_doctests(">>> add(2, 3)\n5\n", "add")
-    assert json.loads(doctest.input) == [2, 3]
-    assert decode_value(doctest.output) == 5
-
-
-def test_doctest_expected_tuple_keeps_its_type() -> None:
-    (doctest,) = parse_doctests(">>> pair(1)\n(1, 2)\n", "pair")
-    assert decode_value(doctest.output) == (1, 2)
-
-
-def test_doctest_tuple_and_complex_arguments_keep_their_types() -> None:
-    (doctest,) = parse_doctests(">>> add((1,), 2j)\n(1, 2j)\n", "add")
-    assert decode_value(doctest.input) == [(1,), 2j]
-    assert decode_value(doctest.output) == (1, 2j)
-
-
-def test_doctest_expected_dict_survives_encoding() -> None:
-    (doctest,) = parse_doctests(">>> counts('aab')\n{'a': 2, 'b': 1}\n", "counts")
-    assert decode_value(doctest.output) == {"a": 2, "b": 1}
-
-
-@pytest.mark.parametrize(
-    "example",
-    [
-        ">>> add(x, 3)\n5\n",  # a variable, not a literal
-        ">>> add(a=2, b=3)\n5\n",  # keyword arguments
-        ">>> other(2, 3)\n5\n",  # another function
-        ">>> add(*[2, 3])\n5\n",  # unpacking
-        ">>> add(2, 3)\n<object at 0x1>\n",  # an output that is not a literal
-    ],
-)
-def test_doctests_that_cannot_become_call_tests_are_skipped(example: str) -> None:
-    assert parse_doctests(example, "add") == ()
-
-
-def test_test_assert_becomes_a_call_example() -> None:
-    test = "def test_slug():\n    assert slugify('A b', '-') == 'a-b'\n"
-    (example,) = parse_test_asserts(test, "slugify")
-    assert json.loads(example.input) == ["A b", "-"]
-    assert decode_value(example.output) == "a-b"
-
-
-def test_test_assert_may_call_through_the_module_and_put_the_value_first() -> None:
-    test = "def test_slug():\n    assert 'a-b' == text.slugify('A b')\n"
-    (example,) = parse_test_asserts(test, "slugify")
-    assert json.loads(example.input) == ["A b"]
-
-
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "assert slugify(name) == 'a'",  # a variable argument
-        "assert slugify('a') != 'b'",  # not an equality
-        "assert other('a') == 'a'",  # another function
-        "assert slugify('a')",  # no expected value
-    ],
-)
-def test_test_asserts_that_cannot_become_call_examples_are_skipped(statement: str) -> None:
-    assert parse_test_asserts(f"def test_it():\n    {statement}\n", "slugify") == ()
 
 
 def test_function_at_cursor_is_the_innermost_one() -> None:
