@@ -38,6 +38,21 @@ def docstring_examples(text: str, function_name: str) -> ShownExamples:
     return ShownExamples(tuple(unique.values()), unread_doctests + unread_asserts)
 
 
+def prompt_examples(prompt: str, function_name: str) -> ShownExamples:
+    """The examples of a prompt that holds the function's signature and docstring (HumanEval) or a module
+    docstring (MBPP): those of the docstrings, read as the editor reads a function's docstring."""
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return docstring_examples(prompt, function_name)
+    functions = [
+        node for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function_name
+    ]
+    docstrings = [ast.get_docstring(node) for node in (*functions, tree)]
+    return docstring_examples("\n\n".join(text for text in docstrings if text), function_name)
+
+
 def examples_in_test_file(test_source: str, function_name: str) -> tuple[Example, ...]:
     """The `assert function_name(literals) == literal` statements of a test (in either order, the function
     called by name or as `module.function_name`); other asserts are skipped."""

@@ -46,6 +46,8 @@ class Problem:
     func_name: str | None
     # The row's `judge` marker: "full", "public-only", or "" when the row has none.
     judge: str
+    # Why `public_test_cases` could not be read ("" when it could): the problem is then solved without examples.
+    public_tests_unread: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,11 @@ def _parse_row(row: dict, question_id: str) -> tuple[Problem, tuple[TestCase, ..
     if judge not in ("", *JUDGE_MARKERS):
         raise _RowProblem("judge", f"must be one of {JUDGE_MARKERS}, got {judge!r}")
     func_name = _func_name(row.get("metadata", "{}"))
-    public = _tests(_plain_json_tests(row.get("public_test_cases"), "public_test_cases"), "public_test_cases", func_name)
+    try:
+        public = _tests(_plain_json_tests(row.get("public_test_cases"), "public_test_cases"), "public_test_cases", func_name)
+        public_unread = ""
+    except _RowProblem as unreadable:
+        public, public_unread = (), str(unreadable)
     private_value = row.get("private_test_cases", "[]")
     private = _tests(_decode_private_tests(private_value), "private_test_cases", func_name)
     problem = Problem(
@@ -163,6 +169,7 @@ def _parse_row(row: dict, question_id: str) -> tuple[Problem, tuple[TestCase, ..
         public_tests=public,
         func_name=func_name,
         judge=judge,
+        public_tests_unread=public_unread,
     )
     return problem, private
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import anyio
 
 from atlas_lsp.bench.runner import BenchProblem
-from engine.examples import docstring_examples
-from engine.task import Task
+from engine.examples import prompt_examples
+from engine.task import Example, Task
 from sandbox.dataset import DatasetError
 from sandbox.executor import Sandbox
 from sandbox.testcases import CallMatch, TestCase, TestKind
@@ -182,6 +182,8 @@ class EvalplusRow:
     atol: float
     match: CallMatch
 
+    examples_unread: int = 0
+
     @classmethod
     def read(cls, row: dict) -> EvalplusRow:
         task_id = row["task_id"]
@@ -190,12 +192,14 @@ class EvalplusRow:
         # Mbpp/793 stores its (empty) plus inputs as {}.
         given = row["base_input"] + (row["plus_input"] or [])
         inputs = [encode_value(typed_arguments(task_id, args)) for args in given]
+        shown = prompt_examples(row["prompt"], row["entry_point"])
         return cls(
-            _evalplus_task(row),
+            _evalplus_task(row, shown.examples),
             row["prompt"] + "\n" + row["canonical_solution"],
             inputs,
             float(row.get("atol") or 0.0),
             call_match(task_id, row["entry_point"]),
+            shown.unread,
         )
 
     async def problem(self, sandbox: Sandbox) -> BenchProblem:
@@ -207,10 +211,10 @@ class EvalplusRow:
             for text, result in zip(self.inputs, reference.tests)
             if result.returned is not None
         )
-        return BenchProblem(self.task, "", "evalplus", "", hidden, "full")
+        return BenchProblem(self.task, "", "evalplus", "", hidden, "full", examples_unread=self.examples_unread)
 
 
-def _evalplus_task(row: dict) -> Task:
+def _evalplus_task(row: dict, examples: tuple[Example, ...]) -> Task:
     prompt = row["prompt"]
     return Task(
         task_id=row["task_id"],
@@ -218,5 +222,5 @@ def _evalplus_task(row: dict) -> Task:
         statement=prompt,
         starter_code=prompt,
         entry_point=row["entry_point"],
-        examples=docstring_examples(prompt, row["entry_point"]).examples,
+        examples=examples,
     )

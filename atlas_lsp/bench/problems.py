@@ -111,6 +111,7 @@ def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
                 hidden_tests=selection.tests,
                 judge=judge,
                 title=problem.title,
+                examples_unread=int(bool(problem.public_tests_unread)),
             )
         )
     return LoadedBench(tuple(problems), tuple(str(e) for e in dataset.row_errors), _overall(judges))

@@ -101,6 +101,8 @@ def _examples_then_hidden(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "answers_with_examples": len(with_examples),
         "answers_passing_examples": len(through),
         "answers_passing_examples_and_judge": sum(1 for row in through if row["passed"]),
+        # Problems whose statement shows examples the loader could not read: they ran without them.
+        "problems_with_unread_examples": sum(1 for row in rows if row.get("examples_unread")),
     }
 
 
@@ -192,6 +194,9 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         if public_only != summary["problems"]:
             examples += f"; {summary['answers_passing_examples_and_judge']} of those also passed the judge"
         lines += ["", examples + "."]
+    if summary.get("problems_with_unread_examples"):
+        lines += ["", f"{summary['problems_with_unread_examples']} problems show examples that could not be read as "
+                  "tests (a wrapped call, a tolerance, an unreadable public_test_cases field): they ran without them."]
     energy = summary["energy"]
     lines += [
         "",

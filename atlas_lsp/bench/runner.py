@@ -47,6 +47,8 @@ class BenchProblem:
     judge: JudgeKind
     title: str = ""
     """The dataset's title (a slug for LeetCode problems, which joins the same problem across datasets)."""
+    examples_unread: int = 0
+    """Examples the statement shows that could not be read as tests: the problem runs without them."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ async def solve_and_judge(
         "verdict": result.verdict.value,
         "tests_passed": result.tests_passed,
         "tests_total": len(problem.hidden_tests),
+        "examples_unread": problem.examples_unread,
         "answer": answer.code,
         "confidence": answer.confidence,
         "evidence": {

@@ -112,3 +112,54 @@ async def test_a_row_without_an_entry_point_is_reported_and_the_others_load(tmp_
     problems, errors = await load_evalplus(path, JUDGE)
     assert [p.task.task_id for p in problems] == ["Mbpp/2"]
     assert len(errors) == 1 and "line 1" in errors[0] and "entry_point" in errors[0]
+
+
+# Shaped like HumanEval+: the prompt is the function's signature and docstring, with doctests.
+HUMANEVAL_STYLE = dict(
+    SHARED_ELEMENTS,
+    task_id="HumanEval/0",
+    entry_point="add",
+    prompt='def add(x: int, y: int) -> int:\n    """Add two numbers.\n\n    >>> add(2, 3)\n    5\n    >>> add(0, (1))\n'
+           '    1\n    """\n',
+    canonical_solution="    return x + y\n",
+    base_input=[[1, 2]],
+    plus_input=[],
+)
+
+
+async def editor_task_of(text: str, function_name: str):
+    from atlas_lsp.features.targets import build_task
+    from atlas_lsp.functions import parse_module
+
+    module = parse_module(text)
+    site = module.function_named(function_name)
+    assert site is not None
+    return build_task(module, site, "problem.py")
+
+
+async def test_a_humaneval_prompt_gives_the_bench_the_task_the_editor_reads_from_the_same_function(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "HumanEvalPlus.jsonl"
+    path.write_text(json.dumps(HUMANEVAL_STYLE) + "\n")
+    (problem,), _ = await load_evalplus(path, JUDGE)
+    editor = await editor_task_of(HUMANEVAL_STYLE["prompt"], "add")
+    assert len(problem.task.examples) == 2
+    assert (problem.task.examples, problem.task.entry_point) == (editor.examples, editor.entry_point)
+
+
+async def test_an_mbpp_prompt_gives_the_bench_the_examples_the_editor_reads_from_a_stub_with_that_docstring(
+    tmp_path: Path,
+) -> None:
+    row = dict(SHARED_ELEMENTS, prompt='"""\nShared elements.\nassert similar_elements((3, 4), (4,)) == (4,)\n"""\n')
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (problem,), _ = await load_evalplus(path, JUDGE)
+    stub = f"def similar_elements(a, b):\n    {row['prompt'].strip()}\n"
+    editor = await editor_task_of(stub, "similar_elements")
+    assert len(problem.task.examples) == 1 and problem.task.examples == editor.examples
+
+
+async def test_a_prompt_example_that_cannot_be_read_is_counted_on_the_problem(shared_elements_file: Path) -> None:
+    (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
+    assert problem.examples_unread == 1

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.examples import docstring_examples, examples_in_test_file
+from engine.examples import docstring_examples, examples_in_test_file, prompt_examples
 from engine.task import Example
 from sandbox import decode_value
 
@@ -107,3 +107,13 @@ def test_an_assert_line_that_cannot_be_read_is_counted_as_unread(line: str) -> N
 
 def test_a_doctest_of_the_function_that_cannot_be_read_is_counted_as_unread() -> None:
     assert docstring_examples(">>> add(x, 3)\n5\n>>> x = 1\n", "add").unread == 1
+
+
+def test_a_prompt_holding_the_function_reads_its_docstring_as_the_editor_does() -> None:
+    prompt = 'def add(x, y):\n    """Add.\n\n    >>> add(2, 3)\n    5\n    """\n'
+    assert prompt_examples(prompt, "add").examples == (Example("[2, 3]", "5"),)
+
+
+def test_a_prompt_that_is_a_module_docstring_reads_its_assert_lines() -> None:
+    prompt = '"""\nAdd.\nassert add(2, 3) == 5\n"""\n'
+    assert prompt_examples(prompt, "add").examples == (Example("[2, 3]", "5"),)

@@ -76,7 +76,7 @@ def test_functional_problem_carries_its_function_name() -> None:
 
 def test_judge_marker_is_kept() -> None:
     markers = {problem.question_id: problem.judge for problem in load_dataset(FIXTURE).problems}
-    assert markers == {"fx_sum": "full", "9001": "full", "fx_echo": "public-only"}
+    assert markers == {"fx_sum": "full", "9001": "full", "fx_echo": "public-only", "fx_bad_testtype": "full"}
 
 
 def test_compressed_private_tests_are_decoded(tmp_path: Path) -> None:
@@ -110,7 +110,6 @@ def test_malformed_rows_are_reported_with_line_question_and_field() -> None:
         (4, None, None),
         (5, "fx_no_content", "question_content"),
         (6, "fx_no_func_name", "metadata"),
-        (7, "fx_bad_testtype", "public_test_cases"),
         (8, "fx_garbage_private", "private_test_cases"),
     }
 
@@ -121,7 +120,7 @@ def test_row_error_reads_as_a_sentence() -> None:
 
 
 def test_good_rows_load_next_to_malformed_ones() -> None:
-    assert [problem.question_id for problem in load_dataset(FIXTURE).problems] == ["fx_sum", "9001", "fx_echo"]
+    assert [problem.question_id for problem in load_dataset(FIXTURE).problems] == ["fx_sum", "9001", "fx_echo", "fx_bad_testtype"]
 
 
 def test_duplicate_question_id_is_a_row_error(tmp_path: Path) -> None:
@@ -131,12 +130,13 @@ def test_duplicate_question_id_is_a_row_error(tmp_path: Path) -> None:
     assert [(error.line, error.field) for error in dataset.row_errors] == [(2, "question_id")]
 
 
-def test_functional_answer_that_is_not_json_is_a_row_error(tmp_path: Path) -> None:
+def test_a_row_whose_public_tests_cannot_be_read_loads_without_examples_saying_why(tmp_path: Path) -> None:
     tests = json.dumps([{"input": "1", "output": "True", "testtype": "functional"}])
     row = dict(fixture_rows()[1], public_test_cases=tests)
     dataset = load_dataset(write_rows(tmp_path / "rows.jsonl", [row]))
-    assert dataset.row_errors[0].field == "public_test_cases"
-    assert "not JSON" in dataset.row_errors[0].message
+    (problem,) = dataset.problems
+    assert dataset.row_errors == () and problem.public_tests == ()
+    assert "not JSON" in problem.public_tests_unread
 
 
 def test_missing_file_is_a_dataset_error(tmp_path: Path) -> None:
