@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from atlas_lsp import __version__
+from engine.config import GPU_LAYERS_ALLOWED, parse_gpu_layers
 
 # flag -> (module in atlas_lsp.commands, its entry point). Each module exposes `add_arguments(parser)`
 # and entry points taking the parsed arguments and returning the exit status.
@@ -76,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--candidates", type=int, help="candidates sampled per problem by the pipeline")
     shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
+    shared.add_argument(
+        "--gpu-layers", type=_gpu_layers, metavar="auto|N",
+        help="model layers the embedded llama.cpp puts on the GPU: auto (default) all when the build can offload, "
+        "else none; N only N, for a model too big for the GPU (--doctor, --solve, --verify, --repair)",
+    )
     shared.add_argument("--prompt-set", metavar="NAME", help="the engine's prompts (engine/prompts/NAME.toml; default: the engine's)")
     shared.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
@@ -84,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in dict.fromkeys(["serve", *(module for module, _ in HEADLESS_MODES.values())]):
         _command_module(module_name).add_arguments(parser)
     return parser
+
+
+def _gpu_layers(text: str):
+    try:
+        return parse_gpu_layers(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {GPU_LAYERS_ALLOWED}, got {text!r}") from None
 
 
 def _command_module(module_name: str):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+from engine.config import EmbeddedSettings, GpuLayers, parse_gpu_layers
 
 SECTION = "atlas"
 
@@ -38,10 +39,12 @@ class Settings:
     """Most prompt tokens the workspace context may take."""
     context_exclude: tuple[str, ...] = ()
     """Glob patterns (gitignore style) of workspace paths never indexed, on top of .gitignore."""
+    gpu_layers: GpuLayers = "auto"
+    """Model layers the embedded runtime puts on the GPU: `auto` (all when the build can offload) or a number."""
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
-            runtime=RuntimeConfig(model=self.model),
+            runtime=RuntimeConfig(model=self.model, embedded=EmbeddedSettings(gpu_layers=self.gpu_layers)),
             pipeline=PipelineConfig(candidates=self.candidates, max_tokens=self.max_tokens, lens=self.lens),
             sandbox=SandboxConfig(test_seconds=self.test_seconds),
             trace_dir=self.trace_dir,
@@ -129,6 +132,7 @@ RULES = {
     "workspaceContext": _Rule("workspace_context", _switch),
     "contextTokens": _Rule("context_tokens", _whole_number(0, 32768)),
     "contextExclude": _Rule("context_exclude", _globs),
+    "gpuLayers": _Rule("gpu_layers", parse_gpu_layers),
 }
 
 

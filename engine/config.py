@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from engine.prompts import DEFAULT_PROMPT_SET
+
+GpuLayers = int | Literal["auto"]
+"""`auto`, or how many of the model's layers llama.cpp puts on the GPU (the rest stay on the CPU)."""
+
+GPU_LAYERS_ALLOWED = "`auto` or a whole number >= 0"
+
+
+def parse_gpu_layers(value: object) -> GpuLayers:
+    """The `gpuLayers` setting / `--gpu-layers` value; ValueError naming the allowed values otherwise.
+
+    Digits in a string are accepted: the CLI passes text, and an editor's settings UI may too.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "auto":
+            return "auto"
+        if text.isascii() and text.isdigit():
+            return int(text)
+    # bool is an int in Python, but `true` for a layer count is a mistake in the editor's config.
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value == int(value) and value >= 0:
+            return int(value)
+    raise ValueError(f"expected {GPU_LAYERS_ALLOWED}")
 
 
 @dataclass(frozen=True)
@@ -16,6 +41,9 @@ class EmbeddedSettings:
     batch_tokens: int = 512
     threads: int = 0  # 0 = one per core
     show_llama_log: bool = False
+    gpu_layers: GpuLayers = "auto"
+    """`auto`: every layer when the llama.cpp build can offload to a GPU, none otherwise. A number puts
+    only that many on the GPU, for a model that does not fit its memory whole."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ import anyio
 
 from atlas_lsp import __version__
 from atlas_lsp.terminal import ProgressBar
-from engine.config import RuntimeConfig
+from engine.config import EmbeddedSettings, RuntimeConfig
 from engine.models import PACKAGED_MODELS, ModelError, resolve_model_file, verify_checksum
 from engine.runtime import Message, RuntimeFailure, SamplingParams, open_runtime
+from engine.runtime.gpu import GpuSupport, gpu_support
 
 PACKAGES = ("llama-cpp-python", "torch", "numpy", "anyio", "pygls", "lsprotocol")
 PROBE = [Message("user", "Write a Python function that returns the square of a number.")]
@@ -33,8 +34,13 @@ class Findings:
         print(f"  PROBLEM: {message}")
 
 
+# Printed with a CPU-only build: how to get a GPU one (README, "Running on a GPU").
+GPU_BUILD = 'ATLAS_LLAMA_CMAKE_ARGS="-DGGML_CUDA=on" scripts/install.sh (NVIDIA; -DGGML_METAL=on on Apple silicon)'
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--model` (shared) limits the check to one model; all packaged models otherwise."""
+    """`--model` (shared) limits the check to one model; all packaged models otherwise. `--gpu-layers`
+    (shared) loads them with that many layers on the GPU."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"atlas-lsp {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})")
     _check_packages(findings)
     _check_llama_build()
+    _check_gpu(gpu_support(), findings)
+    embedded = EmbeddedSettings() if args.gpu_layers is None else EmbeddedSettings(gpu_layers=args.gpu_layers)
     for model in [args.model] if args.model else list(PACKAGED_MODELS):
-        anyio.run(_check_model, model, findings)
+        anyio.run(_check_model, model, embedded, findings)
     anyio.run(_check_sandbox, findings)
     if findings.problems:
         print(f"\n{len(findings.problems)} problem(s) found.")
@@ -70,9 +78,37 @@ def _check_llama_build() -> None:
     print(f"llama.cpp build: {', '.join(enabled)}")
 
 
-async def _check_model(model: str, findings: Findings) -> None:
+def _check_gpu(gpu: GpuSupport, findings: Findings) -> None:
+    """Whether the build can offload, and to what. A GPU build that sees no GPU is a problem: the
+    user built for one, and every model now runs on the CPU without saying so."""
+    built = f" ({', '.join(gpu.backends)})" if gpu.backends else ""
+    if gpu.devices:
+        print(f"GPU: yes{built}; device {'; '.join(device.describe() for device in gpu.devices)}")
+    elif gpu.offload:
+        found = "the bindings do not list devices" if not gpu.listed else "no local GPU device listed"
+        print(f"GPU: yes, offload supported ({found})")
+    elif gpu.backends:
+        print(f"GPU: yes{built}, but no device found")
+        findings.fail(
+            f"this llama.cpp build has {'/'.join(gpu.backends)} GPU support but found no GPU, so models run on "
+            f"the CPU. Fix: {_no_device_fix(gpu.backends)}"
+        )
+    else:
+        print(f"GPU: no, this llama.cpp build has no GPU support (models run on the CPU); for a GPU build: {GPU_BUILD}")
+
+
+def _no_device_fix(backends: tuple[str, ...]) -> str:
+    if "CUDA" in backends:
+        check = ("check that `nvidia-smi` lists the GPU (the driver is installed, and the device is visible to this "
+                 "process: CUDA_VISIBLE_DEVICES, a container's --gpus)")
+    else:
+        check = "check that the GPU's driver is installed and its device is visible to this process"
+    return f"{check}; or run scripts/install.sh without ATLAS_LLAMA_CMAKE_ARGS for a CPU build."
+
+
+async def _check_model(model: str, embedded: EmbeddedSettings, findings: Findings) -> None:
     print(f"\nmodel {model}:")
-    config = RuntimeConfig(model=model)
+    config = RuntimeConfig(model=model, embedded=embedded)
     if not config.uses_server:
         try:
             path = await anyio.to_thread.run_sync(resolve_model_file, model)
@@ -94,6 +130,7 @@ async def _check_model(model: str, findings: Findings) -> None:
     except (ModelError, RuntimeFailure) as error:
         findings.fail(str(error))
         return
+    _report_offload(runtime, embedded)
     try:
         started = time.monotonic()
         generation = await runtime.generate(PROBE, SamplingParams(max_tokens=48))
@@ -113,6 +150,18 @@ async def _check_model(model: str, findings: Findings) -> None:
         findings.fail(str(error))
     finally:
         await runtime.aclose()
+
+
+def _report_offload(runtime, embedded: EmbeddedSettings) -> None:
+    from engine.runtime.embedded import EmbeddedRuntime
+
+    if not isinstance(runtime, EmbeddedRuntime):  # a server decides its own offload
+        return
+    where = "" if runtime.offloaded_layers else "; the model runs on the CPU"
+    print(
+        f"  gpu layers: {runtime.offloaded_layers} of {runtime.offloadable_layers} offloaded "
+        f"(gpuLayers {embedded.gpu_layers}, n_gpu_layers {runtime.model_params.n_gpu_layers}{where})"
+    )
 
 
 async def _check_sandbox(findings: Findings) -> None:

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model or defaults.model,
         test_seconds=args.timeout or defaults.test_seconds,
         workspace_context=not args.no_context,
+        gpu_layers=defaults.gpu_layers if args.gpu_layers is None else args.gpu_layers,
     )
     bar = ProgressBar(f"{action.value} {target.qualified_name}")
     try:

@@ -6,7 +6,9 @@ import asyncio
 import ctypes
 import logging
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -18,6 +20,7 @@ from engine.config import EmbeddedSettings
 from engine.models import ModelError, check_gguf_file
 from engine.runtime.base import Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
 from engine.runtime.decoder import Decoder, DecoderLimits, DecoderStats, Request
+from engine.runtime.gpu import GpuSupport, gpu_support, offload_failure, offloaded_layers, resolve_gpu_layers
 
 
 class EmbeddedRuntime:
@@ -27,26 +30,50 @@ class EmbeddedRuntime:
         self._model_id = model_id
         # llama.cpp logs every load detail to stderr; an editor shows stderr to the user.
         logging.getLogger("llama-cpp-python").setLevel(logging.DEBUG if settings.show_llama_log else logging.ERROR)
-        llama_cpp.llama_backend_init()
+        self._gpu = gpu_support()
         params = llama_cpp.llama_model_default_params()
-        self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        params.n_gpu_layers = resolve_gpu_layers(settings.gpu_layers, self._gpu)
+        self.model_params = params
+        """What the model was loaded with (`n_gpu_layers` resolved from the `gpu_layers` setting)."""
+        offloading = self._gpu.offload and params.n_gpu_layers != 0
+        with _llama_errors() as errors:
+            self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
         if not self._model:
+            if offloading:
+                raise offload_failure(f"load {path}", params.n_gpu_layers, self._gpu, errors[-1] if errors else None)
             raise ModelError(
                 f"llama.cpp could not load {path}: the file is damaged, truncated or of an unsupported "
                 "architecture.",
                 "delete the file so it is assembled again (packaged models), or download it again.",
             )
+        try:
+            self._open_model(settings, offloading)
+        except BaseException:
+            llama_cpp.llama_model_free(self._model)
+            raise
+
+    def _open_model(self, settings: EmbeddedSettings, offloading: bool) -> None:
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self._embedding_dim = llama_cpp.llama_model_n_embd(self._model)
+        self._layers = llama_cpp.llama_model_n_layer(self._model)
         self._formatter = _chat_formatter(self._model, self._vocab)
         self._max_sequences = settings.max_sequences
         threads = settings.threads or os.cpu_count() or 1
-        self._decoder = Decoder(
-            self._model,
-            self._vocab,
-            DecoderLimits(settings.context_tokens, settings.max_sequences, settings.batch_tokens),
-            threads,
-        )
+        limits = DecoderLimits(settings.context_tokens, settings.max_sequences, settings.batch_tokens)
+        with _llama_errors() as errors:
+            try:
+                self._decoder = Decoder(self._model, self._vocab, limits, threads)
+            except RuntimeFailure as failure:
+                if not offloading:
+                    raise
+                # With layers on the GPU, their share of the KV cache is allocated there too.
+                raise offload_failure(
+                    f"create a context of {settings.context_tokens} tokens",
+                    self.model_params.n_gpu_layers,
+                    self._gpu,
+                    errors[-1] if errors else None,
+                    self._layers + 1,
+                ) from failure
 
     @classmethod
     async def open(cls, path: Path, settings: EmbeddedSettings, model_id: str) -> EmbeddedRuntime:
@@ -63,10 +90,27 @@ class EmbeddedRuntime:
         return self._embedding_dim
 
     @property
+    def gpu(self) -> GpuSupport:
+        """What this llama.cpp build can offload to, and the GPUs it found."""
+        return self._gpu
+
+    @property
+    def offloaded_layers(self) -> int:
+        """Layers on the GPU, out of `offloadable_layers`; 0 on a CPU build."""
+        return offloaded_layers(self.model_params.n_gpu_layers, self._layers, self._gpu)
+
+    @property
+    def offloadable_layers(self) -> int:
+        return self._layers + 1
+
+    @property
     def backend(self) -> str:
         # The CPU kernels compiled in change speed and, slightly, the numbers a model produces.
         features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
-        return f"embedded llama-cpp-python {llama_cpp.__version__} ({features})"
+        # Runs on a GPU are told apart in their records; a CPU run's backend reads as it always did.
+        offloaded = self.offloaded_layers
+        on_gpu = f"; {offloaded} of {self.offloadable_layers} layers on the GPU" if offloaded else ""
+        return f"embedded llama-cpp-python {llama_cpp.__version__} ({features}){on_gpu}"
 
     @property
     def stats(self) -> DecoderStats:
@@ -131,6 +175,36 @@ class EmbeddedRuntime:
         if count < 0:
             raise RuntimeFailure(f"Tokenizing {len(data)} bytes failed.")
         return list(buffer[:count])
+
+
+# llama.cpp has one log callback per process: one collector at a time may stand in for the usual one.
+_log_swap = threading.Lock()
+
+
+@contextmanager
+def _llama_errors() -> Iterator[list[str]]:
+    """The reasons llama.cpp gives for a failed model load or context while the block runs.
+
+    It says why only in its log ("error loading model: unable to allocate CUDA0 buffer"), which
+    llama-cpp-python's callback keeps quiet by default; every line still goes on to that callback."""
+    from llama_cpp import _logger
+
+    reasons: list[str] = []
+
+    @llama_cpp.llama_log_callback
+    def collect(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", errors="replace")
+        for marker in ("error loading model: ", "failed to initialize the context: "):
+            if marker in line:
+                reasons.append(line.split(marker, 1)[1].strip())
+        _logger.llama_log_callback(level, text, user_data)
+
+    with _log_swap:
+        llama_cpp.llama_log_set(collect, ctypes.c_void_p(0))
+        try:
+            yield reasons
+        finally:
+            llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p(0))
 
 
 def waker(done: anyio.Event) -> Callable[[], None]:
