@@ -12,6 +12,7 @@ import sys
 
 from atlas_lsp import __version__
 from engine.config import GPU_LAYERS_ALLOWED, parse_gpu_layers
+from engine.config import BUDGETS
 
 # flag -> (module in atlas_lsp.commands, its entry point). Each module exposes `add_arguments(parser)`
 # and entry points taking the parsed arguments and returning the exit status.
@@ -74,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shared.add_argument("--limit", type=int, metavar="N", help="take only the first N problems")
     shared.add_argument("--ids", metavar="FILE", help="only the problems listed in FILE: an id or title per line, or a dataset's problems")
-    shared.add_argument("--candidates", type=int, help="candidates sampled per problem by the pipeline")
+    shared.add_argument("--budget", choices=tuple(BUDGETS), help="candidates a problem may cost when the first "
+                        "attempt fails its examples: " + ", ".join(f"{k} {v}" for k, v in BUDGETS.items())
+                        + "; sampling stops once one passes every example (default normal)")
+    shared.add_argument("--candidates", type=int, help="an exact candidate count instead of the budget's")
     shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
     shared.add_argument(

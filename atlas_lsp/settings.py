@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+from engine.config import BUDGETS, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig, budget_candidates
 from engine.config import EmbeddedSettings, GpuLayers, parse_gpu_layers
 
 SECTION = "atlas"
@@ -23,8 +23,11 @@ SECTION = "atlas"
 class Settings:
     model: str = "default"
     """`small`, `default`, a path to a GGUF file, or the base URL of an OpenAI-compatible server."""
-    candidates: int = 4
-    """Programs sampled per task when the first attempt does not pass the examples (k)."""
+    budget: str = "normal"
+    """How many candidates a task may cost when the first attempt fails its examples: low, normal or high
+    (engine.config.BUDGETS); sampling stops sooner once one passes every example."""
+    candidates: int | None = None
+    """An exact candidate count instead of the budget's (None: the budget decides)."""
     max_tokens: int = 1024
     """Longest completion of one model call."""
     test_seconds: float = 6.0
@@ -45,7 +48,9 @@ class Settings:
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             runtime=RuntimeConfig(model=self.model, embedded=EmbeddedSettings(gpu_layers=self.gpu_layers)),
-            pipeline=PipelineConfig(candidates=self.candidates, max_tokens=self.max_tokens, lens=self.lens),
+            pipeline=PipelineConfig(
+                candidates=self.candidates or budget_candidates(self.budget), max_tokens=self.max_tokens, lens=self.lens
+            ),
             sandbox=SandboxConfig(test_seconds=self.test_seconds),
             trace_dir=self.trace_dir,
         )
@@ -103,6 +108,13 @@ def _seconds(high: float) -> Callable[[object], float]:
     return read
 
 
+def _budget(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected one of {', '.join(BUDGETS)}")
+    budget_candidates(value)
+    return value
+
+
 def _switch(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -124,6 +136,7 @@ def _folder(value: object) -> str | None:
 # camelCase keys, as editors write settings; each maps to one field of Settings.
 RULES = {
     "model": _Rule("model", _text),
+    "budget": _Rule("budget", _budget),
     "candidates": _Rule("candidates", _whole_number(1, 64)),
     "maxTokens": _Rule("max_tokens", _whole_number(16, 32768)),
     "testSeconds": _Rule("test_seconds", _seconds(600.0)),

@@ -66,19 +66,42 @@ class RuntimeConfig:
         return self.model.startswith(("http://", "https://"))
 
 
+BUDGETS: dict[str, int] = {"low": 2, "normal": 4, "high": 8}
+"""The most candidates a problem may cost beyond the first attempt, by the name a user picks. Sampling
+stops before the budget is spent once a candidate passes every public example."""
+
+
+def budget_candidates(budget: str) -> int:
+    """The candidate count of a budget by name; ValueError naming the budgets for any other value."""
+    if budget not in BUDGETS:
+        raise ValueError(f"expected one of {', '.join(BUDGETS)} (got {budget!r})")
+    return BUDGETS[budget]
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """Stage switches and budgets; each switch exists so an ablation can turn the stage off."""
 
     prompt_set: str = DEFAULT_PROMPT_SET
-    candidates: int = 4
+    candidates: int = BUDGETS["normal"]
+    """The most candidates a problem may cost beyond the first attempt (samples, and plans when on)."""
+    wave: int = 2
+    """Samples written together; after each wave sampling stops if a candidate passes every public example.
+    0 writes them all at once."""
     temperature: float = 0.8
     max_tokens: int = 1024
     router: bool = True
-    plan: bool = True
+    plan: bool = False
+    """PlanSearch: off until a replay or an ablation on 300+ problems shows it earns its cost (about 3x the
+    tokens of plain samples on MBPP+, no gain shown on 10 problems)."""
     self_tests: bool = True
+    self_tests_always: bool = False
+    """Generate inputs even when the candidates selection considers share one program (nothing to tell
+    apart): recorded pools need them for the replay of rules that read other candidates."""
     selection: bool = True
-    repair: bool = True
+    repair: bool = False
+    """Repair rounds on the solve path when no candidate passes the examples: off until shown to gain on
+    300+ problems. The editor's Repair action repairs whatever this says."""
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""

@@ -118,32 +118,28 @@ class Pipeline:
         if stopped_by_router or not _escalates(config):
             return Exploration(tuple(candidates), tuple(executions), False)
 
-        calls.event("plan", 1, 4, "plans, samples and self-tests")
+        calls.event("plan", 1, 4, "plans and a first wave of samples")
         plans: list[str] = []
-        tests: list[GeneratedTest] = []
         samples: list[Candidate] = []
         plan_count = config.candidates // 2 if config.plan else 0
+        sample_budget = config.candidates - plan_count
+        wave = min(config.wave or sample_budget, sample_budget)
 
         async def plan() -> None:
             plans.extend(await make_plans(calls, task, plan_count, config.seed))
 
-        async def sample() -> None:
-            samples.extend(
-                await sampled_candidates(
-                    calls, task, config.candidates - plan_count, config.temperature, config.max_tokens, config.seed
-                )
+        async def sample(count: int) -> list[Candidate]:
+            # Seeds continue across waves: the first k samples are those a run of k candidates writes.
+            written = await sampled_candidates(
+                calls, task, count, config.temperature, config.max_tokens, config.seed + len(samples)
             )
-
-        async def self_test() -> None:
-            tests.extend(await generate_tests(calls, task, SELF_TEST_COUNT, config.seed))
+            samples.extend(written)
+            return written
 
         async with anyio.create_task_group() as group:
             if plan_count:
                 group.start_soon(plan)
-            group.start_soon(sample)
-            if config.self_tests:
-                group.start_soon(self_test)
-        calls.trace("self_tests", inputs=[t.input for t in tests])
+            group.start_soon(sample, wave)
 
         planned: list[Candidate] = []
 
@@ -155,8 +151,21 @@ class Pipeline:
             for index, text in enumerate(plans):
                 group.start_soon(write_from_plan, index, text)
         candidates = [candidates[0], *samples, *planned]
-        calls.event("execute", 3, 4, f"{len(candidates)} candidates")
-        executions = await self._execute_all(calls, task, candidates, tests)
+        calls.event("execute", 3, 4, f"{len(candidates)} candidates on the examples")
+        executions = [executions[0], *await self._execute_all(calls, task, candidates[1:], [])]
+        while len(samples) < sample_budget and not any(_behaviour(e).proves_itself for e in executions):
+            calls.event("generate", 2, 4, f"{len(samples)} of {sample_budget} samples: none passes the examples yet")
+            written = await sample(min(wave, sample_budget - len(samples)))
+            candidates.extend(written)
+            executions.extend(await self._execute_all(calls, task, written, []))
+        calls.trace("budget", samples=len(samples), of=sample_budget)
+
+        tests: list[GeneratedTest] = []
+        if config.self_tests and (config.self_tests_always or _contested(candidates, executions)):
+            calls.event("self_tests", 3, 4, "inputs to tell the candidates apart")
+            tests = await generate_tests(calls, task, SELF_TEST_COUNT, config.seed)
+            calls.trace("self_tests", inputs=[t.input for t in tests])
+            executions = await self._execute_all(calls, task, candidates, tests)
 
         if config.repair and task.examples and not any(e.passes_examples for e in executions):
             await self._repair_rounds(calls, task, candidates, executions, tests)
@@ -312,6 +321,13 @@ class Pipeline:
         )
         calls.trace("answer", code=candidates[chosen].code, origin=candidates[chosen].origin, confidence=confidence)
         return Answer(candidates[chosen].code, confidence, evidence, calls.meter.snapshot())
+
+
+def _contested(candidates: Sequence[Candidate], executions: Sequence[Execution]) -> bool:
+    """Whether candidates that selection would consider (those passing the most public examples) differ in
+    code: only then are generated inputs worth a model call, to tell them apart by behaviour."""
+    best = max(e.examples_passed for e in executions)
+    return len({c.code for c, e in zip(candidates, executions) if e.examples_passed == best}) > 1
 
 
 def _escalates(config: PipelineConfig) -> bool:

@@ -41,13 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        choices=(*PIPELINE_STAGES, "batching"),
                        help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations")
     group.add_argument("--enable", nargs="+", default=[], metavar="STAGE", choices=PIPELINE_STAGES,
-                       help="turn on pipeline stages that are off by default (tie_break)")
+                       help="turn on pipeline stages that are off by default (plan, repair, tie_break)")
     group.add_argument("--label", help="name of this run in reports")
     recording = group.add_mutually_exclusive_group()
     recording.add_argument("--record", metavar="DIR",
                            help="also record every candidate of every problem (code, origin, tokens, behaviour on the "
                                 "examples and generated inputs), labelled once judged, in DIR: --replay DIR scores "
-                                "selection rules on them without the model")
+                                "selection rules on them without the model. Every candidate is written (no "
+                                "router, no early stop after a wave), so the pool is whole")
     recording.add_argument("--lens-records", metavar="DIR",
                            help="--record, also reading every candidate (the model's embedding) as Lens training "
                                 "data (pipeline mode; --lens-train DIR trains on it)")
@@ -96,7 +97,7 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.report import RunDescription, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
     from atlas_lsp.commands.lens import records_model_sha256
-    from engine.config import EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+    from engine.config import BUDGETS, EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
 
@@ -119,13 +120,13 @@ async def _bench(args: argparse.Namespace) -> int:
 
     switches: dict[str, object] = {stage: True for stage in args.enable}
     switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
-    if args.candidates:
-        switches["candidates"] = args.candidates
+    if args.candidates or args.budget:
+        switches["candidates"] = args.candidates or BUDGETS[args.budget]
     if args.prompt_set:
         switches["prompt_set"] = args.prompt_set
     if args.mode == "single":
         if switches.keys() - {"prompt_set"}:
-            print("error: --enable, --disable STAGE and --candidates shape the pipeline, and single mode has none "
+            print("error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, and single mode has none "
                   "(of the switches only --disable batching applies to it)", file=sys.stderr)
             return 2
         pipeline = replace(PipelineConfig.single(max_tokens=args.max_tokens), **switches)
@@ -135,6 +136,9 @@ async def _bench(args: argparse.Namespace) -> int:
         return 2
     records_to = None
     records_dir = args.record or args.lens_records
+    if records_dir and args.mode == "pipeline":
+        # The replay cuts pools where a budget rule (or the router) would stop: a recorded pool must be whole.
+        pipeline = replace(pipeline, router=False, wave=0, self_tests_always=True)
     if records_dir:
         if args.lens_records and args.mode != "pipeline":
             print("error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",

@@ -97,3 +97,25 @@ def test_a_pipeline_run_records_every_candidate_for_the_lens_labelled_as_its_ans
     [row] = read_results(out)
     assert {r.label for r in recorded if r.code == row["answer"]} == {row["passed"]}
     assert json.loads((out / "summary.json").read_text())["lens_records"] == str(records)
+
+
+def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_model(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "atlas_lsp.cli", "--bench", str(EXAMPLES), "--limit", "1", "--model", "small",
+        "--mode", "pipeline", "--candidates", "2", "--max-tokens", "256", "--record", str(out), "--out", str(out),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    from lens.records import read_records
+
+    recorded = read_records([out])
+    assert [r.origin for r in recorded] == ["greedy", "sample", "sample"] and {r.embedding_dim for r in recorded} == {0}
+    assert all(r.tokens > 0 for r in recorded)
+    replayed = subprocess.run([sys.executable, "-m", "atlas_lsp.cli", "--replay", str(out), "--out", str(tmp_path / "r")],
+                              capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    rules = {row["rule"]: row for row in json.loads((tmp_path / "r" / "replay.json").read_text())["rules"]}
+    [row] = read_results(out)
+    assert rules["greedy"]["passed"] == int(next(r.label for r in recorded if r.origin == "greedy"))
+    assert rules["oracle"]["passed"] == int(any(r.label for r in recorded)) and row["question_id"]

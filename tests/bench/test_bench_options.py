@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
 
@@ -50,3 +52,17 @@ def test_lens_records_are_refused_in_a_folder_of_another_models_records(tmp_path
     append_records(tmp_path / "records", [synthetic_record("p1", True)])
     assert bench("--mode", "pipeline", "--lens-records", str(tmp_path / "records"), "--out", str(tmp_path)) == 2
     assert "one folder trains one Lens" in capsys.readouterr().err
+
+
+def test_a_budget_out_of_range_is_refused_naming_the_allowed_values(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        bench("--budget", "huge", "--out", str(tmp_path))
+    assert stopped.value.code == 2
+    assert "'low', 'normal', 'high'" in capsys.readouterr().err
+
+
+def test_replay_of_a_folder_without_records_says_how_to_make_them(tmp_path: Path, capsys) -> None:
+    from atlas_lsp.cli import main
+
+    assert main(["--replay", str(tmp_path), "--out", str(tmp_path / "replay")]) == 2
+    assert "--record DIR" in capsys.readouterr().err

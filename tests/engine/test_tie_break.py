@@ -21,7 +21,7 @@ SELF_TEST = "```python\nassert f(5) == 7\n```"
 
 
 def config(tie_break: bool) -> EngineConfig:
-    return EngineConfig(pipeline=PipelineConfig(candidates=4, plan=False, router=False, repair=False,
+    return EngineConfig(pipeline=PipelineConfig(candidates=4, wave=0, plan=False, router=False, repair=False,
                                                 tie_break=tie_break))
 
 

@@ -19,7 +19,7 @@ from sandbox.worker import encode_value
 
 CANARY = "CANARY-3f9a-hidden"
 # Greedy plus four samples (one per fixed program): three right, two wrong.
-CONFIG = EngineConfig(pipeline=PipelineConfig(candidates=4, plan=False, router=False, repair=False, lens=False))
+CONFIG = EngineConfig(pipeline=PipelineConfig(candidates=4, wave=0, self_tests_always=True, plan=False, router=False, repair=False, lens=False))
 
 
 def problem(problem_id: str) -> BenchProblem:

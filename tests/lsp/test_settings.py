@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlas_lsp.settings import Settings, merge_settings
+from engine.config import BUDGETS
 
 
 def test_no_sources_give_the_defaults() -> None:
@@ -15,6 +16,7 @@ def test_every_setting_is_read_from_its_camel_case_key() -> None:
     settings, problems = merge_settings(
         {
             "model": "small",
+            "budget": "high",
             "candidates": 2,
             "maxTokens": 256,
             "testSeconds": 2.5,
@@ -26,7 +28,10 @@ def test_every_setting_is_read_from_its_camel_case_key() -> None:
         }
     )
     assert problems == []
-    assert settings == Settings("small", 2, 256, 2.5, False, "/tmp/t", False, 600, ("vendor/**",))
+    assert settings == Settings(
+        model="small", budget="high", candidates=2, max_tokens=256, test_seconds=2.5, lens=False, trace_dir="/tmp/t",
+        workspace_context=False, context_tokens=600, context_exclude=("vendor/**",),
+    )
 
 
 def test_later_source_overrides_earlier_key_by_key() -> None:
@@ -47,6 +52,8 @@ def test_null_means_unset() -> None:
         ("candidates", "4"),
         ("candidates", True),
         ("candidates", 2.5),
+        ("budget", "huge"),
+        ("budget", 8),
         ("maxTokens", 10**9),
         ("testSeconds", -1),
         ("testSeconds", float("nan")),
@@ -90,8 +97,22 @@ def test_trace_dir_expands_the_home_folder() -> None:
 
 
 def test_engine_config_carries_every_setting() -> None:
-    config = Settings("small", 2, 256, 2.5, True, "/tmp/t").engine_config()
+    config = Settings(model="small", candidates=2, max_tokens=256, test_seconds=2.5, trace_dir="/tmp/t").engine_config()
     assert config.runtime.model == "small"
     assert (config.pipeline.candidates, config.pipeline.max_tokens) == (2, 256)
     assert config.sandbox.test_seconds == 2.5
     assert config.trace_dir == "/tmp/t"
+
+
+def test_the_budget_sets_how_many_candidates_a_task_may_cost() -> None:
+    assert Settings(budget="low").engine_config().pipeline.candidates == BUDGETS["low"]
+    assert Settings(budget="high").engine_config().pipeline.candidates == BUDGETS["high"]
+
+
+def test_an_exact_candidate_count_overrides_the_budget() -> None:
+    assert Settings(budget="high", candidates=3).engine_config().pipeline.candidates == 3
+
+
+def test_a_budget_out_of_range_is_named_with_the_allowed_values() -> None:
+    _, (problem,) = merge_settings({"budget": "huge"})
+    assert "low, normal, high" in problem.describe()

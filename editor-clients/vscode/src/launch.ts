@@ -12,6 +12,7 @@ export const SECTION = "atlas";
 /** Keys of the server's own settings (atlas_lsp/settings.py `RULES`), which it reads in camelCase as written here. */
 const SERVER_KEYS = [
   "model",
+  "budget",
   "candidates",
   "maxTokens",
   "testSeconds",
@@ -20,6 +21,7 @@ const SERVER_KEYS = [
   "workspaceContext",
   "contextTokens",
   "contextExclude",
+  "gpuLayers",
 ] as const;
 
 export type ServerSettings = { [key in (typeof SERVER_KEYS)[number]]?: unknown };

@@ -6,7 +6,7 @@ local NAME = "atlas"
 
 ---@class atlas.Options
 ---@field cmd? string[] How to start the server; default `atlas-lsp` from PATH.
----@field settings? table<string, any> Server settings: model, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude.
+---@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers.
 ---@field root_markers? (string|string[])[] Files that mark a project root.
 local defaults = {
   cmd = { "atlas-lsp" },
