@@ -104,19 +104,24 @@ def examples_filter(k: int) -> Rule:
     return rule
 
 
-def clusters(k: int, router: bool = True, examples: bool = True) -> Rule:
+def clusters(k: int, router: bool = True, examples: bool = True, predictions: bool = True) -> Rule:
     """The engine's selection over the first k candidates: those passing the most public examples, clustered
     by behaviour on the generated inputs, the greedy candidate's cluster first on ties. With `router`, a
     greedy answer that passes every public example is kept without sampling (as the engine does). Without
-    `examples`, the public examples are ignored: selection by generated inputs alone."""
+    `examples`, the public examples are ignored: selection by generated inputs alone. Without `predictions`,
+    the outputs the model predicted for its generated inputs do not add to a cluster's support."""
+
+    def seen_as(behaviour: Behaviour) -> Behaviour:
+        if not examples:
+            behaviour = replace(behaviour, examples_passed=0, examples_total=0)
+        return behaviour if predictions else replace(behaviour, predictions_matched=0)
 
     def rule(seen: Sequence[Seen]) -> Pick:
         first = _greedy(seen)
         if router and seen[first].behaviour.proves_itself:
             return Pick(first, 1)
         used = min(k, len(seen))
-        behaviours = [s.behaviour if examples else replace(s.behaviour, examples_passed=0, examples_total=0)
-                      for s in seen[:used]]
+        behaviours = [seen_as(s.behaviour) for s in seen[:used]]
         return Pick(rank_clusters(behaviours, prefer=first if first < used else 0)[0].index, used)
 
     return rule
@@ -148,6 +153,7 @@ def default_rules(pool_size: int) -> dict[str, Rule]:
         rules[f"examples_filter@{k}"] = examples_filter(k)
         rules[f"clusters@{k}"] = clusters(k)
         rules[f"clusters_no_router@{k}"] = clusters(k, router=False)
+        rules[f"clusters_no_predictions@{k}"] = clusters(k, predictions=False)
         rules[f"self_tests_only@{k}"] = clusters(k, router=False, examples=False)
     for wave in (1, 2, 4):
         rules[f"adaptive_wave{wave}"] = adaptive(wave)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from atlas_lsp.bench.replay import (
@@ -107,3 +107,12 @@ def test_pools_take_their_difficulty_from_the_runs_results_beside_the_records(tm
     (tmp_path / "results.jsonl").write_text(json.dumps({"question_id": "p1", "difficulty": "hard"}) + "\n")
     [read] = read_pools([tmp_path])
     assert (read.problem_id, read.difficulty, len(read.records)) == ("p1", "hard", 1)
+
+
+def test_clusters_without_predictions_ignore_the_outputs_the_model_predicted() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", False), (PASSES, "c", True), (PASSES, "c", True))
+    records = list(problem.records)
+    records[1] = replace(records[1], behaviour=replace(records[1].behaviour, predictions_matched=3))
+    problem = replace(problem, records=tuple(records))
+    assert clusters(4)(problem.seen).index == 1
+    assert clusters(4, predictions=False)(problem.seen).index in (2, 3)
