@@ -20,6 +20,7 @@ from typing import Any
 from atlas_lsp.bench.report import difficulty_order, pass_rate
 from atlas_lsp.bench.runner import read_results
 from atlas_lsp.bench.stats import mcnemar_exact
+from engine.config import BUDGETS, PipelineConfig
 from engine.stages.select import rank_clusters
 from lens.features import Behaviour
 from lens.records import LensRecord, read_records
@@ -127,19 +128,21 @@ def clusters(k: int, router: bool = True, examples: bool = True, predictions: bo
     return rule
 
 
-def adaptive(wave: int, agreeing: int = 1) -> Rule:
+def adaptive(wave: int, agreeing: int = 1, limit: int | None = None) -> Rule:
     """Greedy first; then waves of `wave` samples until `agreeing` candidates that pass every public example
-    behave alike on the generated inputs, or the pool is spent; then the engine's selection among those
-    paid for. A task without public examples gets the whole pool (nothing can say it is enough)."""
+    behave alike on the generated inputs, or `limit` candidates (the pool by default) are spent; then the
+    engine's selection among those paid for. A task without public examples gets them all (nothing can
+    say it is enough)."""
 
     def enough(behaviours: Sequence[Behaviour]) -> bool:
         proven = [b.outputs for b in behaviours if b.proves_itself]
         return any(proven.count(outputs) >= agreeing for outputs in proven)
 
     def rule(seen: Sequence[Seen]) -> Pick:
+        most = min(len(seen), limit or len(seen))
         used = 1
-        while used < len(seen) and not enough([s.behaviour for s in seen[:used]]):
-            used = min(len(seen), used + wave)
+        while used < most and not enough([s.behaviour for s in seen[:used]]):
+            used = min(most, used + wave)
         return clusters(used, router=False)(seen)
 
     return rule
@@ -149,6 +152,10 @@ def default_rules(pool_size: int) -> dict[str, Rule]:
     """The rules the lab reports, by name: fixed budgets at each power of two up to the pool, and adaptive ones."""
     sizes = sorted({k for k in (2, 4, 8, 16, pool_size) if k <= pool_size})
     rules: dict[str, Rule] = {"greedy": greedy()}
+    # The engine's own rule at each budget: the first attempt plus at most that many samples, in its waves.
+    for name, candidates in BUDGETS.items():
+        if candidates < pool_size:
+            rules[f"engine_budget_{name}"] = adaptive(PipelineConfig().wave, limit=1 + candidates)
     for k in sizes:
         rules[f"examples_filter@{k}"] = examples_filter(k)
         rules[f"clusters@{k}"] = clusters(k)

@@ -116,3 +116,8 @@ def test_clusters_without_predictions_ignore_the_outputs_the_model_predicted() -
     problem = replace(problem, records=tuple(records))
     assert clusters(4)(problem.seen).index == 1
     assert clusters(4, predictions=False)(problem.seen).index in (2, 3)
+
+
+def test_adaptive_sampling_within_a_limit_pays_for_no_more_than_the_limit() -> None:
+    problem = pool(*[(FAILS, "a", False)] * 6, (PASSES, "b", True))
+    assert adaptive(wave=2, limit=5)(problem.seen).used == 5
