@@ -30,3 +30,21 @@ def test_every_mode_is_listed_in_the_help() -> None:
     shown = subprocess.run([sys.executable, "-m", "atlas_lsp.cli", "--help"], capture_output=True, text=True, timeout=60)
     for flag in ("--doctor", "--bench", "--judge", "--solve", "--verify", "--repair", "--tcp", "--install-model"):
         assert flag in shown.stdout
+
+
+def test_gpu_layers_takes_auto_or_a_layer_count() -> None:
+    from atlas_lsp.cli import build_parser
+
+    assert build_parser().parse_args(["--doctor"]).gpu_layers is None
+    assert build_parser().parse_args(["--doctor", "--gpu-layers", "auto"]).gpu_layers == "auto"
+    assert build_parser().parse_args(["--doctor", "--gpu-layers", "12"]).gpu_layers == 12
+
+
+def test_an_invalid_gpu_layers_is_refused_with_the_allowed_values() -> None:
+    for value in ("lots", "-3"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "atlas_lsp.cli", "--doctor", "--gpu-layers", value],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert shown.returncode == 2
+        assert f"argument --gpu-layers: expected `auto` or a whole number >= 0, got '{value}'" in shown.stderr

@@ -35,7 +35,7 @@ class EmbeddedRuntime:
         params.n_gpu_layers = resolve_gpu_layers(settings.gpu_layers, self._gpu)
         self.model_params = params
         """What the model was loaded with (`n_gpu_layers` resolved from the `gpu_layers` setting)."""
-        offloading = self._gpu.offload and params.n_gpu_layers != 0
+        offloading = self._gpu.has_gpu and params.n_gpu_layers != 0
         with _llama_errors() as errors:
             self._model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
         if not self._model:

@@ -52,6 +52,11 @@ class GpuSupport:
     def gpu_build(self) -> bool:
         return self.offload or bool(self.backends)
 
+    @property
+    def has_gpu(self) -> bool:
+        """A local GPU takes layers. `offload` alone also counts an RPC backend, which may have no server."""
+        return bool(self.devices) if self.listed else self.offload
+
 
 def gpu_support() -> GpuSupport:
     """Asks the loaded llama.cpp library; cheap, and the same answer for the life of the process."""
@@ -101,7 +106,7 @@ def resolve_gpu_layers(setting: GpuLayers, support: GpuSupport) -> int:
 def offloaded_layers(n_gpu_layers: int, model_layers: int, support: GpuSupport) -> int:
     """How many layers `n_gpu_layers` puts on a GPU. llama.cpp offloads the output layer as one more:
     a 24-layer model has 25."""
-    if not support.offload:
+    if not support.has_gpu:
         return 0
     offloadable = model_layers + 1
     return offloadable if n_gpu_layers < 0 else min(n_gpu_layers, offloadable)

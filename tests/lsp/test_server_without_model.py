@@ -24,7 +24,7 @@ CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_c
 
 @pytest_lsp.fixture(config=CONFIG)
 async def client(lsp_client: AtlasTestClient) -> AsyncIterator[None]:
-    lsp_client.set_configuration({"testSeconds": -1, "lens": "on"}, section="atlas")
+    lsp_client.set_configuration({"testSeconds": -1, "lens": "on", "gpuLayers": "lots"}, section="atlas")
     await initialize(lsp_client, {"model": MISSING_MODEL, "candidates": "many"})
     yield
     await lsp_client.shutdown_session()
@@ -69,6 +69,12 @@ async def test_invalid_initialization_option_is_named_in_a_message(client: Atlas
 async def test_invalid_workspace_setting_is_named_in_a_message(client: AtlasTestClient) -> None:
     await until(lambda: any("atlas.testSeconds" in m.message for m in client.messages))
     await until(lambda: any("atlas.lens" in m.message for m in client.messages))
+
+
+async def test_invalid_gpu_layers_is_named_with_the_allowed_values(client: AtlasTestClient) -> None:
+    message = await until(lambda: next((m for m in client.messages if "atlas.gpuLayers" in m.message), None))
+    assert message.type == types.MessageType.Warning
+    assert "(expected `auto` or a whole number >= 0); using 'auto'" in message.message
 
 
 async def test_changed_configuration_is_read_again(client: AtlasTestClient) -> None:

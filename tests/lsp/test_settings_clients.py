@@ -1,0 +1,31 @@
+"""Every server setting is offered by both editor clients, under the key the server reads."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from atlas_lsp.settings import RULES, SECTION
+
+CLIENTS = Path(__file__).resolve().parents[2] / "editor-clients"
+
+
+def test_every_setting_is_declared_in_the_vscode_manifest() -> None:
+    manifest = json.loads((CLIENTS / "vscode/package.json").read_text())
+    declared = {key.removeprefix(f"{SECTION}.") for key in manifest["contributes"]["configuration"]["properties"]}
+    assert set(RULES) <= declared
+
+
+def test_every_setting_is_sent_by_the_vscode_client() -> None:
+    launch = (CLIENTS / "vscode/src/launch.ts").read_text()
+    keys = re.search(r"const SERVER_KEYS = \[(.*?)\] as const", launch, re.S)
+    assert keys is not None
+    assert set(re.findall(r'"(\w+)"', keys.group(1))) == set(RULES)
+
+
+def test_every_setting_is_listed_in_the_neovim_options() -> None:
+    plugin = (CLIENTS / "nvim/lua/atlas/init.lua").read_text()
+    listed = re.search(r"---@field settings\? table<string, any> Server settings: (.*)\.\n", plugin)
+    assert listed is not None
+    assert set(listed.group(1).split(", ")) == set(RULES)
