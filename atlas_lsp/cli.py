@@ -11,8 +11,7 @@ import importlib
 import sys
 
 from atlas_lsp import __version__
-from engine.config import GPU_LAYERS_ALLOWED, parse_gpu_layers
-from engine.config import BUDGETS
+from engine.config import BUDGETS, GPU_LAYERS_ALLOWED, parse_gpu_layers
 
 # flag -> (module in atlas_lsp.commands, its entry point). Each module exposes `add_arguments(parser)`
 # and entry points taking the parsed arguments and returning the exit status.

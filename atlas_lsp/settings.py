@@ -69,7 +69,9 @@ class SettingsProblem:
             return f"The {SECTION} settings are ignored: {self.reason}, got {self.value!r}."
         if self.key not in RULES:
             return f"Setting {SECTION}.{self.key} is ignored: {self.reason}."
-        return f"Setting {SECTION}.{self.key} = {self.value!r} is ignored ({self.reason}); using {self.used!r}."
+        # An unset optional setting (None) leaves the choice to another one, as candidates does to budget.
+        instead = "it unset" if self.used is None else repr(self.used)
+        return f"Setting {SECTION}.{self.key} = {self.value!r} is ignored ({self.reason}); using {instead}."
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,10 @@ async def _bench(args: argparse.Namespace) -> int:
     if not problems:
         print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
         return 2
+    unread = [p.task.task_id for p in problems if p.examples_unread]
+    if unread:
+        print(f"note: {len(unread)} problems show examples that cannot be read as tests and run without them: "
+              f"{', '.join(unread[:8])}{', ...' if len(unread) > 8 else ''}", file=sys.stderr)
 
     switches: dict[str, object] = {stage: True for stage in args.enable}
     switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
@@ -159,7 +163,10 @@ async def _bench(args: argparse.Namespace) -> int:
               "with the first run's options.", file=sys.stderr)
         return 2
     done_before = len(read_results(out)) if args.resume else 0
-    embedded = EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings()
+    embedded = replace(
+        EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings(),
+        **({} if args.gpu_layers is None else {"gpu_layers": args.gpu_layers}),
+    )
     config = EngineConfig(
         runtime=RuntimeConfig(model=args.model or "default", embedded=embedded),
         pipeline=pipeline,

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     defaults = Settings()
     settings = Settings(
         model=args.model or defaults.model,
+        budget=args.budget or defaults.budget,
+        candidates=args.candidates,
         test_seconds=args.timeout or defaults.test_seconds,
         workspace_context=not args.no_context,
         gpu_layers=defaults.gpu_layers if args.gpu_layers is None else args.gpu_layers,

@@ -63,7 +63,7 @@ async def test_failed_model_open_is_tried_again_by_the_next_job(client: AtlasTes
 async def test_invalid_initialization_option_is_named_in_a_message(client: AtlasTestClient) -> None:
     message = await until(lambda: next((m for m in client.messages if "atlas.candidates" in m.message), None))
     assert message.type == types.MessageType.Warning
-    assert "using 4" in message.message
+    assert "using it unset" in message.message
 
 
 async def test_invalid_workspace_setting_is_named_in_a_message(client: AtlasTestClient) -> None:
