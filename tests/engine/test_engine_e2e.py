@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -40,13 +41,16 @@ def test_hidden_tests_reach_no_prompt_and_no_stage(tmp_path: Path) -> None:
     trace = tmp_path / "trace"
     command = [
         sys.executable, "-m", "atlas_lsp.cli", "--bench", str(dataset), "--mode", "pipeline", "--model", "small",
-        "--candidates", "2", "--max-tokens", "200", "--disable", "router", "--trace", str(trace), "--out", str(tmp_path / "run"),
+        "--candidates", "2", "--max-tokens", "200", "--enable", "plan", "repair", "--trace", str(trace),
+        # Recording writes the whole pool and always generates inputs: every stage meets the task.
+        "--record", str(tmp_path / "records"), "--out", str(tmp_path / "run"),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]
     traced = "".join(path.read_text() for path in trace.glob("*.jsonl"))
     assert '"kind": "prompt"' in traced and '"kind": "self_tests"' in traced
     assert CANARY not in traced
+    assert CANARY not in (tmp_path / "records" / "records.jsonl").read_text()
     # The judge did read the hidden test: it grades on the public and the private test, as LiveCodeBench
     # does, so the canary is in the verdict's inputs, not in the engine's.
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text())
@@ -76,7 +80,9 @@ async def test_cancelling_a_solve_returns_at_once_and_leaves_no_process() -> Non
         statement="Read N and print the N-th prime number.\n\nSample Input 1\n\n3\n\nSample Output 1\n\n5",
         examples=(Example("3\n", "5\n"),),
     )
-    engine = await Engine.open(EngineConfig(runtime=RuntimeConfig(model="small"), pipeline=FAST_PIPELINE))
+    # Without the router the job goes past its first attempt whatever that attempt does.
+    pipeline = replace(FAST_PIPELINE, router=False)
+    engine = await Engine.open(EngineConfig(runtime=RuntimeConfig(model="small"), pipeline=pipeline))
     stages: list[str] = []
     try:
         with anyio.move_on_after(60) as scope:
