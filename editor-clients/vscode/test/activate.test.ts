@@ -56,7 +56,7 @@ test("activation starts the server; the client, not package.json, registers the 
 test("a model change reaches the server without the client-only settings", async () => {
   vscode.change({ "atlas.model": "default" });
   // The server logs the settings it now uses; its keys are camelCase in the editor, snake_case inside.
-  const applied = /model='default', candidates=2, max_tokens=512, test_seconds=4\.0/;
+  const applied = /model='default', budget='normal', candidates=2, max_tokens=512, test_seconds=4\.0/;
   await until("new settings on the server", () => applied.test(vscode.output.join("")));
   assert.equal(vscode.statusTexts.at(-1), "$(sparkle) ATLAS: default");
   assert.deepEqual(vscode.messages, [], "the server warned about a setting");
