@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from engine.prompts import DEFAULT_PROMPT_SET
@@ -111,6 +111,11 @@ class PipelineConfig:
     lens: bool = True
     """Rank equally supported candidate clusters by Lens energy, when Lens weights exist for the model."""
     seed: int = 0
+
+    def recording(self) -> PipelineConfig:
+        """These settings writing whole pools, for records the replay cuts as a budget rule would: no router,
+        every sample at once, generated inputs always."""
+        return replace(self, router=False, wave=0, self_tests_always=True)
 
     @classmethod
     def single(cls, max_tokens: int = 1024) -> PipelineConfig:

@@ -141,8 +141,7 @@ async def _bench(args: argparse.Namespace) -> int:
     records_to = None
     records_dir = args.record or args.lens_records
     if records_dir and args.mode == "pipeline":
-        # The replay cuts pools where a budget rule (or the router) would stop: a recorded pool must be whole.
-        pipeline = replace(pipeline, router=False, wave=0, self_tests_always=True)
+        pipeline = pipeline.recording()
     if records_dir:
         if args.lens_records and args.mode != "pipeline":
             print("error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",

@@ -139,12 +139,12 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
         return 2
     # The other stages either write no candidate or shape the features the Lens reads at inference.
     # The engine's candidate count by default: cluster shares are features, and scale with it. Every
-    # candidate is written (wave=0): training sees whole pools, not pools cut where one passed.
+    # candidate is written: training sees whole pools, not pools cut where one passed.
     # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
     pipeline = PipelineConfig(
-        candidates=args.candidates or PipelineConfig().candidates, wave=0, self_tests_always=True, router=False,
-        lens=False, seed=args.seed, max_tokens=args.max_tokens, plan="plan" not in args.disable, prompt_set=prompt_set,
-    )
+        candidates=args.candidates or PipelineConfig().candidates, lens=False, seed=args.seed,
+        max_tokens=args.max_tokens, plan="plan" not in args.disable, prompt_set=prompt_set,
+    ).recording()
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)
     print(f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
