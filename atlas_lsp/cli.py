@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="solve a benchmark headlessly and report pass@1 (a JSONL(.gz) file, or lcb:release_v5 from the hub)",
     )
     modes.add_argument(
-        "--replay", nargs="+", metavar="DIR",
+        "--replay",
+        nargs="+",
+        metavar="DIR",
         help="score selection and budget rules on the candidates a run recorded with --record (report to --out)",
     )
     modes.add_argument(
@@ -59,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--lens-train", nargs="+", metavar="DIR", help="train the Lens on the records in DIR... (weights to --out)"
     )
     modes.add_argument(
-        "--lens-eval", metavar="DATASET|DIR", help="measure the Lens on problems it was not trained on (report to --out)"
+        "--lens-eval",
+        metavar="DATASET|DIR",
+        help="measure the Lens on problems it was not trained on (report to --out)",
     )
     for action, what in (
         ("solve", "write FUNCTION (or the program of FILE's docstring) and print the diff"),
@@ -69,23 +73,34 @@ def build_parser() -> argparse.ArgumentParser:
         modes.add_argument(f"--{action}", metavar="FILE::FUNCTION", help=f"{what} (--write applies it)")
     shared = parser.add_argument_group("options shared by the headless modes")
     shared.add_argument("--out", metavar="DIR", help="folder for results (created if missing)")
-    shared.add_argument(
-        "--model", metavar="MODEL", help="small, default, a GGUF path, or an OpenAI-compatible URL"
-    )
+    shared.add_argument("--model", metavar="MODEL", help="small, default, a GGUF path, or an OpenAI-compatible URL")
     shared.add_argument("--limit", type=int, metavar="N", help="take only the first N problems")
-    shared.add_argument("--ids", metavar="FILE", help="only the problems listed in FILE: an id or title per line, or a dataset's problems")
-    shared.add_argument("--budget", choices=tuple(BUDGETS), help="candidates a problem may cost when the first "
-                        "attempt fails its examples: " + ", ".join(f"{k} {v}" for k, v in BUDGETS.items())
-                        + "; sampling stops once one passes every example (default normal)")
+    shared.add_argument(
+        "--ids",
+        metavar="FILE",
+        help="only the problems listed in FILE: an id or title per line, or a dataset's problems",
+    )
+    shared.add_argument(
+        "--budget",
+        choices=tuple(BUDGETS),
+        help="candidates a problem may cost when the first "
+        "attempt fails its examples: "
+        + ", ".join(f"{k} {v}" for k, v in BUDGETS.items())
+        + "; sampling stops once one passes every example (default normal)",
+    )
     shared.add_argument("--candidates", type=int, help="an exact candidate count instead of the budget's")
     shared.add_argument("--seed", type=int, default=0, help="sampling seed of the pipeline")
     shared.add_argument("--max-tokens", type=int, default=1024, help="longest completion of one model call")
     shared.add_argument(
-        "--gpu-layers", type=_gpu_layers, metavar="auto|N",
+        "--gpu-layers",
+        type=_gpu_layers,
+        metavar="auto|N",
         help="model layers the embedded llama.cpp puts on the GPU: auto (default) all when the build can offload, "
         "else none; N only N, for a model too big for the GPU (--doctor, --solve, --verify, --repair)",
     )
-    shared.add_argument("--prompt-set", metavar="NAME", help="the engine's prompts (engine/prompts/NAME.toml; default: the engine's)")
+    shared.add_argument(
+        "--prompt-set", metavar="NAME", help="the engine's prompts (engine/prompts/NAME.toml; default: the engine's)"
+    )
     shared.add_argument("--trace", metavar="DIR", help="write every prompt and completion under DIR")
     shared.add_argument("--jobs", type=int, metavar="N", help="problems or programs run at once")
     shared.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-time limit per test")

@@ -46,7 +46,9 @@ def project_root_of(path: Path) -> Path | None:
 def function_context(index: WorkspaceIndex, path: Path, site: FunctionSite, budget_tokens: int) -> FunctionContext:
     from engine.context import ContextRequest, gather_context
 
-    request = ContextRequest(path=path, qualname=site.qualified_name, source=site.source, docstring=site.docstring or "")
+    request = ContextRequest(
+        path=path, qualname=site.qualified_name, source=site.source, docstring=site.docstring or ""
+    )
     gathered = gather_context(index, request, budget_tokens)
     examples: dict[str, Example] = {}
     for test in index.tests_of(path, site.qualified_name):

@@ -145,7 +145,7 @@ def parse_samples(statement: str) -> tuple[tuple[str, str], ...]:
             inputs = [text for kind, text in blocks if kind == "input"]
             outputs = [text for kind, text in blocks if kind == "output"]
             # Both end with a line break, as a program reads and prints them (and as LiveCodeBench stores them).
-            return tuple((given + "\n", expected + "\n") for given, expected in zip(inputs, outputs))
+            return tuple((given + "\n", expected + "\n") for given, expected in zip(inputs, outputs, strict=False))
     return ()
 
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.config import BUDGETS, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig, budget_candidates
-from engine.config import EmbeddedSettings, GpuLayers, parse_gpu_layers
+from engine.config import (
+    BUDGETS,
+    EmbeddedSettings,
+    EngineConfig,
+    GpuLayers,
+    PipelineConfig,
+    RuntimeConfig,
+    SandboxConfig,
+    budget_candidates,
+    parse_gpu_layers,
+)
 
 SECTION = "atlas"
 

@@ -57,7 +57,9 @@ async def batched(runtime: EmbeddedRuntime, k: int, max_tokens: int) -> tuple[in
 
 def measure(model: str, ks: list[int], max_tokens: int, threads: int) -> dict:
     path = resolve_model_file(model)
-    runtime = EmbeddedRuntime(path, EmbeddedSettings(context_tokens=8192, max_sequences=max(ks), threads=threads), model)
+    runtime = EmbeddedRuntime(
+        path, EmbeddedSettings(context_tokens=8192, max_sequences=max(ks), threads=threads), model
+    )
     rows = []
     try:
         anyio.run(batched, runtime, 1, 8)  # warm-up: page the weights in before timing

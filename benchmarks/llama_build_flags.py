@@ -75,7 +75,10 @@ def measure_build(site: Path, model: str) -> dict[str, float | str]:
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
     child = subprocess.run(
         [sys.executable, __file__, "--measure-here", "--model", model],
-        env=environment, capture_output=True, text=True, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if child.returncode != 0:
         raise SystemExit(f"the build in {site} failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
@@ -105,7 +108,8 @@ def main() -> None:
             print(f"round {round_number + 1} {name}: {reading}", flush=True)
             readings[name].append(reading)
     medians = {
-        name: {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]} for name, runs in readings.items()
+        name: {key: round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+        for name, runs in readings.items()
     }
     first, second = builds
     report = {
@@ -114,7 +118,9 @@ def main() -> None:
         "rounds": args.rounds,
         "builds": {name: {"folder": str(site), "system_info": system_info[name]} for name, site in builds.items()},
         "medians": medians,
-        f"ratio_{second}_to_{first}": {key: round(medians[second][key] / medians[first][key], 3) for key in medians[first]},
+        f"ratio_{second}_to_{first}": {
+            key: round(medians[second][key] / medians[first][key], 3) for key in medians[first]
+        },
         "readings": readings,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

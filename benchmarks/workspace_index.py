@@ -83,7 +83,7 @@ def gather_seconds(index: WorkspaceIndex, targets: list[Definition]) -> list[flo
     samples = []
     for target in targets:
         request = ContextRequest(index.root / target.path, target.qualname, target.source, target.docstring)
-        samples.append(seconds(lambda: gather_context(index, request, BUDGET_TOKENS)))
+        samples.append(seconds(lambda request=request: gather_context(index, request, BUDGET_TOKENS)))
     return samples
 
 

@@ -57,8 +57,14 @@ class TaskCalls:
         generations = await self.runtime.generate_many(messages, params)
         seconds = time.monotonic() - started
         for generation in generations:
-            self._tracer.record(self._task_id, "completion", stage=stage, text=generation.text,
-                                tokens=generation.completion_tokens, finish=generation.finish_reason)
+            self._tracer.record(
+                self._task_id,
+                "completion",
+                stage=stage,
+                text=generation.text,
+                tokens=generation.completion_tokens,
+                finish=generation.finish_reason,
+            )
         self.meter.add(
             stage,
             tokens_in=generations[0].prompt_tokens if generations else 0,

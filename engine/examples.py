@@ -46,7 +46,8 @@ def prompt_examples(prompt: str, function_name: str) -> ShownExamples:
     except SyntaxError:
         return docstring_examples(prompt, function_name)
     functions = [
-        node for node in ast.walk(tree)
+        node
+        for node in ast.walk(tree)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function_name
     ]
     docstrings = [ast.get_docstring(node) for node in (*functions, tree)]

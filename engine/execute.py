@@ -51,7 +51,7 @@ class Execution:
         return self.examples_passed == len(self.examples)
 
     def first_failure(self, task: Task) -> Failure:
-        for example, outcome in zip(task.examples, self.examples):
+        for example, outcome in zip(task.examples, self.examples, strict=False):
             if outcome.verdict != "passed":
                 return Failure(example.input, example.output, outcome.shown, outcome.error)
         raise ValueError("the program passes every example")
@@ -60,7 +60,7 @@ class Execution:
         """Passes every example the original passed, and the one it was repaired on."""
         required = [
             new
-            for example, new, old in zip(task.examples, self.examples, original.examples)
+            for example, new, old in zip(task.examples, self.examples, original.examples, strict=False)
             if old.verdict == "passed" or example.input == repaired_input
         ]
         return all(new.verdict == "passed" for new in required) and self.examples_passed > original.examples_passed
@@ -80,7 +80,7 @@ class Executor:
         examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
         matched = sum(
             1
-            for test, outcome in zip(tests, generated)
+            for test, outcome in zip(tests, generated, strict=False)
             if test.has_prediction and outcome.output == encode_value(test.predicted)
         )
         return Execution(tuple(examples), tuple(generated), matched)

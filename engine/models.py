@@ -81,6 +81,7 @@ PACKAGED_MODELS = {
     )
 }
 
+
 def packaged_sha256(model: str) -> str | None:
     """The sha256 of a packaged model's file; None for a user's GGUF path or a server's model."""
     packaged = PACKAGED_MODELS.get(model)

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 import anyio
 
 from engine.calls import Meter, TaskCalls
+from engine.config import PipelineConfig
 from engine.execute import Execution, Executor
 from engine.prompts import load_prompt_set
 from engine.runtime.base import Runtime
-from engine.config import PipelineConfig
 from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
-from engine.stages.repair import propose_repairs
 from engine.stages.read import read_candidates
+from engine.stages.repair import propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
@@ -85,8 +85,14 @@ class Pipeline:
             choice = ranking[0]
             if self._config.tie_break and len(ranking) > 1 and is_close(choice.score, ranking[1].score):
                 choice = await self._break_tie(calls, task, exploration, choice, ranking[1])
-            calls.trace("selection", chosen=choice.index, cluster=choice.cluster_size, viable=choice.viable,
-                        origins=[c.origin for c in candidates], energies=energies)
+            calls.trace(
+                "selection",
+                chosen=choice.index,
+                cluster=choice.cluster_size,
+                viable=choice.viable,
+                origins=[c.origin for c in candidates],
+                energies=energies,
+            )
             energy = energies[choice.index] if energies else None
             return self._answer(
                 calls, candidates, executions, choice.index, choice.confidence, choice.cluster_size, energy
@@ -106,8 +112,13 @@ class Pipeline:
 
     async def _explore(self, calls: TaskCalls, task: Task) -> Exploration:
         config = self._config
-        calls.trace("task", statement=task.statement, starter_code=task.starter_code,
-                    examples=[(e.input, e.output) for e in task.examples], context=task.context)
+        calls.trace(
+            "task",
+            statement=task.statement,
+            starter_code=task.starter_code,
+            examples=[(e.input, e.output) for e in task.examples],
+            context=task.context,
+        )
         calls.event("generate", 0, 4, "first attempt")
         candidates = [await greedy_candidate(calls, task, config.max_tokens)]
         executions = [await self._execute(calls, task, candidates[0], [])]
@@ -175,7 +186,9 @@ class Pipeline:
         self, calls: TaskCalls, task: Task, exploration: Exploration, leader: Choice, challenger: Choice
     ) -> Choice:
         executions = exploration.executions
-        duel = duel_of(task, [t.input for t in exploration.tests], executions[leader.index], executions[challenger.index])
+        duel = duel_of(
+            task, [t.input for t in exploration.tests], executions[leader.index], executions[challenger.index]
+        )
         if duel is None:
             return leader
         calls.event("tie_break", 3, 4, "judging the two best clusters on an input where they differ")
@@ -193,7 +206,7 @@ class Pipeline:
         readings = await self.read(task, exploration, indices)
         calls.meter.add("lens", seconds=anyio.current_time() - started, candidates=len(readings))
         energies: list[float | None] = [None] * len(exploration.candidates)
-        for reading, energy in zip(readings, self._lens.energies(readings)):
+        for reading, energy in zip(readings, self._lens.energies(readings), strict=True):
             energies[reading.index] = energy
         return energies
 
@@ -209,7 +222,11 @@ class Pipeline:
         predicted = [t for t in tests if t.has_prediction]
         calls.event("generate", 1, 3, "reference candidates")
         references = await sampled_candidates(
-            calls, task, max(2, self._config.candidates), self._config.temperature, self._config.max_tokens,
+            calls,
+            task,
+            max(2, self._config.candidates),
+            self._config.temperature,
+            self._config.max_tokens,
             self._config.seed,
         )
         calls.event("execute", 2, 3, "running")
@@ -217,7 +234,7 @@ class Pipeline:
         reference_runs = await self._execute_all(calls, task, references, predicted)
         cases = [
             CaseResult(example.input, example.output, outcome.shown, outcome.verdict, outcome.error, "example")
-            for example, outcome in zip(task.examples, subject.examples)
+            for example, outcome in zip(task.examples, subject.examples, strict=False)
         ]
         for index, test in enumerate(predicted):
             expected = encode_value(test.predicted)
@@ -230,7 +247,9 @@ class Pipeline:
                 status = outcome.verdict
             else:
                 status = "failed" if trusted else "ran"
-            cases.append(CaseResult(test.input, expected if trusted else None, outcome.shown, status, outcome.error, "generated"))
+            cases.append(
+                CaseResult(test.input, expected if trusted else None, outcome.shown, status, outcome.error, "generated")
+            )
         calls.event("execute", 3, 3, "done")
         return VerifyReport(tuple(cases))
 
@@ -269,7 +288,13 @@ class Pipeline:
             for index in targets[: self._config.repair_targets]:
                 failure = executions[index].first_failure(task)
                 proposals = await propose_repairs(
-                    calls, task, candidates[index].code, failure, REPAIR_SAMPLES, round_index, self._config.seed,
+                    calls,
+                    task,
+                    candidates[index].code,
+                    failure,
+                    REPAIR_SAMPLES,
+                    round_index,
+                    self._config.seed,
                     self._config.max_tokens,
                 )
                 for proposal in proposals:
@@ -281,7 +306,9 @@ class Pipeline:
                 if any(e.passes_examples for e in executions):
                     return
 
-    async def _execute(self, calls: TaskCalls, task: Task, candidate: Candidate, tests: Sequence[GeneratedTest]) -> Execution:
+    async def _execute(
+        self, calls: TaskCalls, task: Task, candidate: Candidate, tests: Sequence[GeneratedTest]
+    ) -> Execution:
         started = anyio.current_time()
         execution = await self._executor.run(task, candidate.code, tests)
         calls.meter.add("execute", seconds=anyio.current_time() - started, sandbox_runs=1, candidates=1)
@@ -327,7 +354,7 @@ def _contested(candidates: Sequence[Candidate], executions: Sequence[Execution])
     """Whether candidates that selection would consider (those passing the most public examples) differ in
     code: only then are generated inputs worth a model call, to tell them apart by behaviour."""
     best = max(e.examples_passed for e in executions)
-    return len({c.code for c, e in zip(candidates, executions) if e.examples_passed == best}) > 1
+    return len({c.code for c, e in zip(candidates, executions, strict=True) if e.examples_passed == best}) > 1
 
 
 def _escalates(config: PipelineConfig) -> bool:

@@ -29,8 +29,18 @@ if TYPE_CHECKING:
     from lens.scoring import Lens
 
 __all__ = [
-    "Answer", "CaseResult", "Engine", "EngineConfig", "Event", "Example", "Exploration", "PipelineConfig",
-    "RuntimeConfig", "SandboxConfig", "Task", "VerifyReport",
+    "Answer",
+    "CaseResult",
+    "Engine",
+    "EngineConfig",
+    "Event",
+    "Example",
+    "Exploration",
+    "PipelineConfig",
+    "RuntimeConfig",
+    "SandboxConfig",
+    "Task",
+    "VerifyReport",
 ]
 
 EventCallback = Callable[[Event], None]
@@ -41,7 +51,11 @@ class Engine:
     """Created with `await Engine.open(config)`; close with `await engine.aclose()`."""
 
     def __init__(
-        self, runtime: Runtime, sandbox: Sandbox, config: EngineConfig, lens: Lens | None = None,
+        self,
+        runtime: Runtime,
+        sandbox: Sandbox,
+        config: EngineConfig,
+        lens: Lens | None = None,
         lens_status: str = "Lens off",
     ) -> None:
         self._runtime = runtime
@@ -124,7 +138,11 @@ def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, s
     if lens is None:
         return None, f"Lens off: no Lens weights for model {model!r} yet"
     meta = lens.metadata
-    return lens, f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates of {len(meta.training_problems)} problems"
+    return (
+        lens,
+        f"Lens on: trained {meta.trained[:10]} on {meta.training_records} candidates "
+        f"of {len(meta.training_problems)} problems",
+    )
 
 
 def _ignore(_: Event) -> None:

@@ -67,7 +67,7 @@ def candidate_features(behaviours: Sequence[Behaviour], codes: Sequence[str]) ->
     inputs = len(behaviours[0].outputs) if behaviours else 0
     per_input = [Counter(b.outputs[j] for b in behaviours) for j in range(inputs)]
     features = []
-    for behaviour, code in zip(behaviours, codes):
+    for behaviour, code in zip(behaviours, codes, strict=True):
         shares = [
             per_input[j][output] / count if output is not None else 0.0 for j, output in enumerate(behaviour.outputs)
         ]

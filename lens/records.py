@@ -2,8 +2,9 @@
 
 A record holds what selection and the Lens read at inference (behaviour, features, and the embedding
 when the candidates were read) plus the label the judge gave afterwards. Labels exist only here, for
-training, evaluation and the replay of selection rules; the engine never reads records. A problem is one line so that a crash in the middle of writing it leaves a cut last
-line, never a problem that looks recorded with some of its candidates missing.
+training, evaluation and the replay of selection rules; the engine never reads records. A problem is one
+line so that a crash in the middle of writing it leaves a cut last line, never a problem that looks
+recorded with some of its candidates missing.
 """
 
 from __future__ import annotations
@@ -79,10 +80,14 @@ class LensRecord:
         return lens_input(self.embedding, self.features.vector())
 
     def to_dict(self) -> dict:
-        embedding = {} if self.embedding is None else {
-            "embedding": encode_embedding(self.embedding),
-            "embedding_dim": self.embedding_dim,
-        }
+        embedding = (
+            {}
+            if self.embedding is None
+            else {
+                "embedding": encode_embedding(self.embedding),
+                "embedding_dim": self.embedding_dim,
+            }
+        )
         return {
             "problem_id": self.problem_id,
             "dataset": self.dataset,

@@ -16,7 +16,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ def in_validation(split_key: str, share: float) -> bool:
 def fold_of(split_key: str, folds: int) -> int:
     """The cross-validation fold of a problem; hashed apart from `in_validation`, so the problems a
     fold's network stops early on are spread over the other folds, not one of them."""
-    digest = hashlib.sha256(f"fold:{split_key}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"fold:{split_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") * folds // 2**64
 
 
@@ -147,7 +147,7 @@ def train_lens(records: Sequence[LensRecord], settings: TrainSettings = TrainSet
         hidden=settings.hidden,
         dropout=settings.dropout,
         prompt_set=prompt_set,
-        trained=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        trained=datetime.now(UTC).isoformat(timespec="seconds"),
         seed=settings.seed,
         training_records=len(training),
         training_problems=_names(training),
@@ -180,7 +180,7 @@ def cross_validated_energies(
         held_out = np.flatnonzero(fold == k)
         if not len(held_out):
             continue
-        lens = train_lens([record for record, f in zip(records, fold) if f != k], settings)
+        lens = train_lens([record for record, f in zip(records, fold, strict=True) if f != k], settings)
         energies[held_out] = lens.energies_of(np.stack([records[i].input_vector() for i in held_out]))
     return energies
 
@@ -201,7 +201,9 @@ def _fit(train_batch: _Batch, validation_batch: _Batch, settings: TrainSettings)
     with torch.random.fork_rng():
         torch.manual_seed(settings.seed)
         embedding_dim = train_batch.inputs.shape[1] - len(FEATURE_NAMES)
-        net = LensNet(embedding_dim, len(FEATURE_NAMES), settings.embedding_components, settings.hidden, settings.dropout)
+        net = LensNet(
+            embedding_dim, len(FEATURE_NAMES), settings.embedding_components, settings.hidden, settings.dropout
+        )
         net.fit_input_scaling(train_batch.inputs)
         optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
         best_loss, best_state, since_best = validation_loss(net), copy.deepcopy(net.state_dict()), 0

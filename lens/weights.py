@@ -116,7 +116,11 @@ def load_lens(
     from lens.scoring import Lens
 
     net = LensNet(
-        metadata.embedding_dim, len(metadata.feature_names), metadata.embedding_components, metadata.hidden, metadata.dropout
+        metadata.embedding_dim,
+        len(metadata.feature_names),
+        metadata.embedding_components,
+        metadata.hidden,
+        metadata.dropout,
     )
     try:
         net.load_state_dict(torch.load(state_path, weights_only=True))

@@ -28,8 +28,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sandbox.testcases import TestCase, TestKind
 from sandbox.results import Verdict
+from sandbox.testcases import TestCase, TestKind
 from sandbox.worker import decode_value
 
 EVALPLUS_DEFAULT_ATOL = 1e-6
@@ -47,7 +47,7 @@ def compare_stdout(actual: str, expected: str) -> Comparison:
     expected_lines = _stripped_lines(expected)
     if len(actual_lines) != len(expected_lines):
         return Comparison(False, f"output has {len(actual_lines)} lines, expected {len(expected_lines)}")
-    for number, (actual_line, expected_line) in enumerate(zip(actual_lines, expected_lines), start=1):
+    for number, (actual_line, expected_line) in enumerate(zip(actual_lines, expected_lines, strict=True), start=1):
         if actual_line == expected_line:
             continue
         actual_numbers = _decimals(actual_line)
@@ -92,7 +92,9 @@ def compare_call(returned: object, expected: object, atol: float = 0.0) -> Compa
     if atol != 0 and type(returned) is type(expected) and _all_close(returned, expected, atol):
         return Comparison(True)
     tolerance = f" (atol {atol})" if atol else ""
-    return Comparison(False, f"returned {_type_name(returned)} differs from the expected {_type_name(expected)}{tolerance}")
+    return Comparison(
+        False, f"returned {_type_name(returned)} differs from the expected {_type_name(expected)}{tolerance}"
+    )
 
 
 def compare_as_sets(returned: object, expected: object) -> Comparison:
@@ -109,7 +111,9 @@ def compare_not_none(returned: object, expected: object) -> Comparison:
     matched = returned == present if isinstance(returned, bool) else present == (returned is not None)
     if matched:
         return Comparison(True)
-    return Comparison(False, "returned None where a value was expected" if present else "returned a value where None was expected")
+    return Comparison(
+        False, "returned None where a value was expected" if present else "returned a value where None was expected"
+    )
 
 
 def _is_floats(value: object) -> bool:
@@ -120,7 +124,9 @@ def _is_floats(value: object) -> bool:
 
 def _all_close(actual: object, expected: object, atol: float) -> bool:
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
-        return len(actual) == len(expected) and all(_all_close(a, e, atol) for a, e in zip(actual, expected))
+        return len(actual) == len(expected) and all(
+            _all_close(a, e, atol) for a, e in zip(actual, expected, strict=True)
+        )
     if not (_is_number(actual) and _is_number(expected)):
         return False
     if math.isnan(actual) or math.isnan(expected):
@@ -156,7 +162,6 @@ def grade_answer(test: TestCase, stdout: str, returned: str | None) -> tuple[Ver
         else:
             comparison = _compare_call_test(test, value)
     return (Verdict.PASSED, "") if comparison.matched else (Verdict.WRONG_ANSWER, comparison.detail)
-
 
 
 def _compare_call_test(test: TestCase, returned: object) -> Comparison:

@@ -151,7 +151,9 @@ def _parse_row(row: dict, question_id: str) -> tuple[Problem, tuple[TestCase, ..
         raise _RowProblem("judge", f"must be one of {JUDGE_MARKERS}, got {judge!r}")
     func_name = _func_name(row.get("metadata", "{}"))
     try:
-        public = _tests(_plain_json_tests(row.get("public_test_cases"), "public_test_cases"), "public_test_cases", func_name)
+        public = _tests(
+            _plain_json_tests(row.get("public_test_cases"), "public_test_cases"), "public_test_cases", func_name
+        )
         public_unread = ""
     except _RowProblem as unreadable:
         public, public_unread = (), str(unreadable)

@@ -188,7 +188,12 @@ class _WorkerSession:
     """The conversation with one worker process, and making sure nothing of it survives."""
 
     def __init__(
-        self, process: anyio.abc.Process, stderr_file: IO[bytes], info_fd: int | None, uid_to_clear: int | None, limits: Limits
+        self,
+        process: anyio.abc.Process,
+        stderr_file: IO[bytes],
+        info_fd: int | None,
+        uid_to_clear: int | None,
+        limits: Limits,
     ) -> None:
         self._process = process
         self._stderr_file = stderr_file
@@ -221,7 +226,11 @@ class _WorkerSession:
         if lost is not None:
             timed_out = isinstance(lost.__cause__, TimeoutError)
             results.append(
-                TestResult(Verdict.TIME_LIMIT if timed_out else Verdict.RUNTIME_ERROR, detail=str(lost), stderr_tail=self._stderr_tail())
+                TestResult(
+                    Verdict.TIME_LIMIT if timed_out else Verdict.RUNTIME_ERROR,
+                    detail=str(lost),
+                    stderr_tail=self._stderr_tail(),
+                )
             )
             rest = TestResult(Verdict.RUNTIME_ERROR, detail="not run: the sandbox worker was lost")
             results.extend(rest for _ in range(len(tests) - len(results)))
@@ -326,7 +335,9 @@ def _check_expected_answer(index: int, test: TestCase) -> None:
         else:
             decode_value(test.expected)
     except ValueError as error:
-        raise ValueError(f"test {index}: the expected answer of a {test.kind.value} test is malformed: {error}") from None
+        raise ValueError(
+            f"test {index}: the expected answer of a {test.kind.value} test is malformed: {error}"
+        ) from None
 
 
 async def _kill_processes_of_uid(uid: int) -> None:

@@ -84,7 +84,9 @@ def describe_isolation(bwrap_path: str | None = None) -> IsolationReport:
     runs_as_root = os.geteuid() == 0
     found = bwrap_path or shutil.which("bwrap")
     if found is None:
-        return IsolationReport("subprocess", runs_as_root, problem=f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}.")
+        return IsolationReport(
+            "subprocess", runs_as_root, problem=f"bubblewrap (bwrap) was not found on PATH: {INSTALL_HINT}."
+        )
     try:
         version = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=10).stdout.split()
         help_text = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=10).stdout
@@ -96,7 +98,9 @@ def describe_isolation(bwrap_path: str | None = None) -> IsolationReport:
             timeout=30,
         )
     except (OSError, subprocess.SubprocessError) as error:
-        return IsolationReport("subprocess", runs_as_root, found, problem=f"{found} cannot be run ({error}): {INSTALL_HINT}.")
+        return IsolationReport(
+            "subprocess", runs_as_root, found, problem=f"{found} cannot be run ({error}): {INSTALL_HINT}."
+        )
     if probe.returncode != 0:
         reason = probe.stderr.strip() or f"exit status {probe.returncode}"
         return IsolationReport(
@@ -173,10 +177,12 @@ def build_launch(
             "--new-session",
             *_filesystem_options(report, tmp_bytes),
             *project_mount,
-            "--chdir", SANDBOX_WORKDIR,
+            "--chdir",
+            SANDBOX_WORKDIR,
             "--clearenv",
             *_setenv_options(_sandbox_env(SANDBOX_WORKDIR)),
-            "--info-fd", str(info_fd),
+            "--info-fd",
+            str(info_fd),
             *_stack_launcher(limits),
             *python,
         ]

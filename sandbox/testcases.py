@@ -35,14 +35,14 @@ class TestKind(str, enum.Enum):
 class TestCase:
     """One input and, when known, the expected answer.
 
-    `expected` is None for inputs whose answer is unknown (self-generated inputs): the program is run
-    and its raw output returned, nothing is graded. Its format depends on the kind:
-    STDIN the expected standard output; FUNCTIONAL the JSON of the return value (LiveCodeBench);
-    CALL the value in the sandbox's type-preserving encoding (`sandbox.encode_value`), so tuples, sets
-    and non-string dictionary keys survive. `atol` is the evalplus absolute tolerance for CALL tests and
-`match` how their answer is compared.
+        `expected` is None for inputs whose answer is unknown (self-generated inputs): the program is run
+        and its raw output returned, nothing is graded. Its format depends on the kind:
+        STDIN the expected standard output; FUNCTIONAL the JSON of the return value (LiveCodeBench);
+        CALL the value in the sandbox's type-preserving encoding (`sandbox.encode_value`), so tuples, sets
+        and non-string dictionary keys survive. `atol` is the evalplus absolute tolerance for CALL tests and
+    `match` how their answer is compared.
 
-    The expected answer never enters the sandbox; only `kind` and `input` are sent to the worker.
+        The expected answer never enters the sandbox; only `kind` and `input` are sent to the worker.
     """
 
     __test__ = False  # not a pytest test class, despite the name

@@ -133,7 +133,7 @@ def decode_value(text: str) -> object:
 
 def _from_tagged(tagged: dict) -> object:
     if len(tagged) == 1:
-        (tag, payload), = tagged.items()
+        ((tag, payload),) = tagged.items()
         if tag == "tuple":
             return tuple(payload)
         if tag == "set":
@@ -272,7 +272,9 @@ def _drop_privileges(uid: int, workdir: str) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def _run_test(program: Program, kind: str, test_input: str, limits: dict, files: WorkFiles, reap_all: bool, libc) -> dict:
+def _run_test(
+    program: Program, kind: str, test_input: str, limits: dict, files: WorkFiles, reap_all: bool, libc
+) -> dict:
     if program.code is None:
         return _outcome("runtime_error", 0.0, stderr_tail=program.compile_error, detail="the program does not compile")
     # The previous test's program could have left anything under these names, a symlink included.
@@ -443,18 +445,24 @@ def _reap_orphans(wait: bool) -> None:
             return
 
 
-def _classify(kind: str, wait_status: int, usage, timed_out: bool, seconds: float, limits: dict, files: WorkFiles) -> dict:
+def _classify(
+    kind: str, wait_status: int, usage, timed_out: bool, seconds: float, limits: dict, files: WorkFiles
+) -> dict:
     stdout = _read_text(files.stdout, limits["output_bytes"])
     stderr_tail = _read_tail(files.stderr)
     max_rss_bytes = usage.ru_maxrss * 1024
     common = {"stdout": stdout, "stderr_tail": stderr_tail, "max_rss_bytes": max_rss_bytes}
     if any(_size(path) >= limits["output_bytes"] for path in (files.stdout, files.stderr, files.returned)):
-        return _outcome("output_limit", seconds, **common, detail=f"output reached the {limits['output_bytes']} byte limit")
+        return _outcome(
+            "output_limit", seconds, **common, detail=f"output reached the {limits['output_bytes']} byte limit"
+        )
     cpu_used = usage.ru_utime + usage.ru_stime
     if os.WIFSIGNALED(wait_status):
         signal_number = os.WTERMSIG(wait_status)
         if timed_out:
-            return _outcome("time_limit", seconds, **common, detail=f"over the {limits['wall_seconds']} s wall-time limit")
+            return _outcome(
+                "time_limit", seconds, **common, detail=f"over the {limits['wall_seconds']} s wall-time limit"
+            )
         # SIGKILL with the CPU budget spent: the program ignored SIGXCPU and met the hard limit.
         if signal_number == signal.SIGXCPU or (signal_number == signal.SIGKILL and cpu_used >= limits["cpu_seconds"]):
             return _outcome("time_limit", seconds, **common, detail=f"over the {limits['cpu_seconds']} s CPU limit")
@@ -464,8 +472,12 @@ def _classify(kind: str, wait_status: int, usage, timed_out: bool, seconds: floa
             return _outcome("memory_limit", seconds, **common, detail="allocation failed")
         return _outcome("runtime_error", seconds, **common, detail=f"killed by {signal.Signals(signal_number).name}")
     exit_code = os.WEXITSTATUS(wait_status)
-    if exit_code == EXIT_MEMORY or (exit_code != EXIT_OK and any(marker in stderr_tail for marker in MEMORY_ERROR_MARKERS)):
-        return _outcome("memory_limit", seconds, **common, detail=f"over the {limits['memory_bytes']} byte memory limit")
+    if exit_code == EXIT_MEMORY or (
+        exit_code != EXIT_OK and any(marker in stderr_tail for marker in MEMORY_ERROR_MARKERS)
+    ):
+        return _outcome(
+            "memory_limit", seconds, **common, detail=f"over the {limits['memory_bytes']} byte memory limit"
+        )
     if exit_code != EXIT_OK:
         return _outcome("runtime_error", seconds, **common, detail=f"exit status {exit_code}")
     returned = None
@@ -476,10 +488,25 @@ def _classify(kind: str, wait_status: int, usage, timed_out: bool, seconds: floa
     return _outcome("ok", seconds, **common, returned=returned)
 
 
-def _outcome(status: str, seconds: float, *, stdout: str = "", stderr_tail: str = "", returned: str | None = None,
-             detail: str = "", max_rss_bytes: int = 0) -> dict:
-    return {"status": status, "seconds": seconds, "stdout": stdout, "stderr_tail": stderr_tail,
-            "returned": returned, "detail": detail, "max_rss_bytes": max_rss_bytes}
+def _outcome(
+    status: str,
+    seconds: float,
+    *,
+    stdout: str = "",
+    stderr_tail: str = "",
+    returned: str | None = None,
+    detail: str = "",
+    max_rss_bytes: int = 0,
+) -> dict:
+    return {
+        "status": status,
+        "seconds": seconds,
+        "stdout": stdout,
+        "stderr_tail": stderr_tail,
+        "returned": returned,
+        "detail": detail,
+        "max_rss_bytes": max_rss_bytes,
+    }
 
 
 def _size(path: str) -> int:

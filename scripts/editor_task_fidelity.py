@@ -49,7 +49,10 @@ def main() -> None:
         "dataset": args.dataset.name,
         "stdin_problems": len(rows),
         "same_task": sum(1 for found in rows.values() if not found),
-        "differences": {key: sum(1 for found in rows.values() if key in found) for key in sorted({d for f in rows.values() for d in f})},
+        "differences": {
+            key: sum(1 for found in rows.values() if key in found)
+            for key in sorted({d for f in rows.values() for d in f})
+        },
         "problems": rows,
     }
     text = json.dumps(report, indent=2)

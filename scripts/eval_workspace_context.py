@@ -67,8 +67,11 @@ async def passes(sandbox: Sandbox, root: Path, code: str, function: str, checks:
 
 async def main(model: str, candidates: int) -> None:
     checks = json.loads((FIXTURES / "shop_checks.json").read_text())
-    done = {(row["function"], row["condition"]) for row in map(json.loads, RESULTS.read_text().splitlines())} \
-        if RESULTS.exists() else set()
+    done = (
+        {(row["function"], row["condition"]) for row in map(json.loads, RESULTS.read_text().splitlines())}
+        if RESULTS.exists()
+        else set()
+    )
     base = Settings(model=model, candidates=candidates)
     engine = await Engine.open(base.engine_config())
     sandbox = Sandbox(jobs=1)
@@ -107,10 +110,7 @@ async def main(model: str, candidates: int) -> None:
         "model": model,
         "candidates": candidates,
         "stubs": len(checks),
-        **{
-            condition: sum(row["passed"] for row in rows if row["condition"] == condition)
-            for condition in CONDITIONS
-        },
+        **{condition: sum(row["passed"] for row in rows if row["condition"] == condition) for condition in CONDITIONS},
         "command": f".venv/bin/python scripts/eval_workspace_context.py --model {model} --candidates {candidates}",
     }
     SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")

@@ -41,9 +41,15 @@ async def rejudge(dataset: str, run_dirs: list[Path]) -> None:
             result = await judge.run(
                 row["answer"], problem.hidden_tests, entry_point=problem.task.entry_point, stop_at_first_failure=True
             )
-            before = row.get("judged_before") or {key: row[key] for key in ("passed", "verdict", "tests_passed", "tests_total")}
-            row.update(passed=result.passed, verdict=result.verdict.value, tests_passed=result.tests_passed,
-                       tests_total=len(problem.hidden_tests))
+            before = row.get("judged_before") or {
+                key: row[key] for key in ("passed", "verdict", "tests_passed", "tests_total")
+            }
+            row.update(
+                passed=result.passed,
+                verdict=result.verdict.value,
+                tests_passed=result.tests_passed,
+                tests_total=len(problem.hidden_tests),
+            )
             if row["passed"] != before["passed"]:
                 changed.append(f"{row['question_id']} {before['passed']}->{row['passed']}")
             row["judged_before"] = before

@@ -28,15 +28,19 @@ async def validate(dataset: Path, out: Path) -> dict:
     rows, errors = read_evalplus_rows(dataset)
     problems = await expected_problems(rows, judge)
     failures, dropped = {}, {}
-    for row, problem in zip(rows, problems):
+    for row, problem in zip(rows, problems, strict=False):
         task_id = row.task.task_id
         if len(row.inputs) != len(problem.hidden_tests):
             dropped[task_id] = {"inputs": len(row.inputs), "kept": len(problem.hidden_tests)}
         result = await judge.run(row.reference, problem.hidden_tests, entry_point=row.task.entry_point)
         if not result.passed:
             first = next((test.detail for test in result.tests if not test.passed), "no test left to run")
-            failures[task_id] = {"verdict": result.verdict.value, "tests_passed": result.tests_passed,
-                                 "tests": len(problem.hidden_tests), "first_failure": first[:300]}
+            failures[task_id] = {
+                "verdict": result.verdict.value,
+                "tests_passed": result.tests_passed,
+                "tests": len(problem.hidden_tests),
+                "first_failure": first[:300],
+            }
     report = {
         "dataset": str(dataset),
         "problems": len(problems),
@@ -57,9 +61,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     report = anyio.run(validate, Path(argv[0]), Path(argv[1]))
-    print(f"{report['canonical_passed']}/{report['problems']} canonical solutions pass; "
-          f"{report['inputs_dropped']} inputs dropped in {len(report['problems_with_dropped_inputs'])} problems; "
-          f"{len(report['unreadable_rows'])} unreadable rows")
+    print(
+        f"{report['canonical_passed']}/{report['problems']} canonical solutions pass; "
+        f"{report['inputs_dropped']} inputs dropped in {len(report['problems_with_dropped_inputs'])} problems; "
+        f"{len(report['unreadable_rows'])} unreadable rows"
+    )
     return 0
 
 

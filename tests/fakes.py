@@ -82,8 +82,9 @@ def separable_records(problems: int = 120, candidates: int = 5, seed: int = 1) -
             features = neutral_features(agreement=agreement, log_code_length=float(rng.normal(5, 1)))
             embedding = rng.normal(size=8).astype(np.float32)
             records.append(
-                synthetic_record(f"p{problem}", label, embedding=embedding, features=features,
-                                 outputs=(f"out{candidate}",), dim=8)
+                synthetic_record(
+                    f"p{problem}", label, embedding=embedding, features=features, outputs=(f"out{candidate}",), dim=8
+                )
             )
     return records
 
@@ -98,7 +99,9 @@ class FakeRuntime:
         """Every prompt and every text embedded."""
         self.embedded: list[str] = []
 
-    async def generate_many(self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None) -> list[Generation]:
+    async def generate_many(
+        self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
+    ) -> list[Generation]:
         prompt = messages[-1].content
         self.seen.append(prompt)
         if "assert f(" in prompt:
@@ -125,11 +128,19 @@ class FakeSandbox:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    async def run(self, code: str, tests: Sequence[TestCase], *, entry_point=None, project_root=None,
-                  stop_at_first_failure: bool = False, limits=None) -> ProgramResult:
+    async def run(
+        self,
+        code: str,
+        tests: Sequence[TestCase],
+        *,
+        entry_point=None,
+        project_root=None,
+        stop_at_first_failure: bool = False,
+        limits=None,
+    ) -> ProgramResult:
         self.seen.append(code)
         namespace: dict = {}
-        exec(code, namespace)  # noqa: S102 - the fixed programs above, never model output
+        exec(code, namespace)
         results = []
         for test in tests:
             self.seen.append(test.input)

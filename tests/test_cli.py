@@ -27,7 +27,9 @@ def test_the_bare_command_serves_lsp_on_stdio() -> None:
 
 
 def test_every_mode_is_listed_in_the_help() -> None:
-    shown = subprocess.run([sys.executable, "-m", "atlas_lsp.cli", "--help"], capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "atlas_lsp.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
     for flag in ("--doctor", "--bench", "--judge", "--solve", "--verify", "--repair", "--tcp", "--install-model"):
         assert flag in shown.stdout
 
@@ -44,7 +46,9 @@ def test_an_invalid_gpu_layers_is_refused_with_the_allowed_values() -> None:
     for value in ("lots", "-3"):
         shown = subprocess.run(
             [sys.executable, "-m", "atlas_lsp.cli", "--doctor", "--gpu-layers", value],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert shown.returncode == 2
         assert f"argument --gpu-layers: expected `auto` or a whole number >= 0, got '{value}'" in shown.stderr

@@ -92,8 +92,30 @@ def _dict_values_tuples(arguments: Arguments) -> Arguments:
 
 
 _MBPP_ARGUMENT_TYPES: dict[Callable[[Arguments], Arguments], tuple[int, ...]] = {
-    _each_argument_a_tuple: (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
-                             630, 726, 740, 744, 809),
+    _each_argument_a_tuple: (
+        2,
+        116,
+        132,
+        143,
+        222,
+        261,
+        273,
+        394,
+        399,
+        421,
+        424,
+        429,
+        470,
+        560,
+        579,
+        596,
+        616,
+        630,
+        726,
+        740,
+        744,
+        809,
+    ),
     _items_of_each_argument_tuples: (63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780),
     _items_of_first_argument_tuples: (75, 413, 444, 753),
     _second_argument_a_tuple: (106, 750),
@@ -107,8 +129,18 @@ _MBPP_ARGUMENT_TYPES: dict[Callable[[Arguments], Arguments], tuple[int, ...]] = 
     _dict_values_tuples: (722,),
 }
 _MBPP_TYPING = {number: typing for typing, numbers in _MBPP_ARGUMENT_TYPES.items() for number in numbers}
-_AS_SETS = frozenset({"similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly", "larg_nnum",
-                      "intersection_array", "find_dissimilar", "Diff"})
+_AS_SETS = frozenset(
+    {
+        "similar_elements",
+        "find_char_long",
+        "common_in_nested_lists",
+        "extract_singly",
+        "larg_nnum",
+        "intersection_array",
+        "find_dissimilar",
+        "Diff",
+    }
+)
 _NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})
 
 
@@ -208,7 +240,7 @@ class EvalplusRow:
         )
         hidden = tuple(
             TestCase(TestKind.CALL, text, result.returned, self.atol, self.match)
-            for text, result in zip(self.inputs, reference.tests)
+            for text, result in zip(self.inputs, reference.tests, strict=False)
             if result.returned is not None
         )
         return BenchProblem(self.task, "", "evalplus", "", hidden, "full", examples_unread=self.examples_unread)

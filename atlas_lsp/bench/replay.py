@@ -79,8 +79,13 @@ def read_pools(folders: Sequence[Path]) -> list[Pool]:
             row = rows.get(problem_id, {})
             self_tests = row.get("stages", {}).get("self_tests", {})
             pools.append(
-                Pool(dataset, problem_id, row.get("difficulty") or "unknown", tuple(records),
-                     int(self_tests.get("tokens_out", 0)))
+                Pool(
+                    dataset,
+                    problem_id,
+                    row.get("difficulty") or "unknown",
+                    tuple(records),
+                    int(self_tests.get("tokens_out", 0)),
+                )
             )
     return pools
 
@@ -218,15 +223,20 @@ def replay_report(pools: Sequence[Pool], results: Sequence[RuleResult], sources:
     rows = []
     for result in results:
         paired = mcnemar_exact(result.outcomes, baseline.outcomes)
-        rows.append({
-            "rule": result.name,
-            **pass_rate([{"passed": passed} for passed in result.outcomes.values()]),
-            "by_difficulty": result.by_difficulty,
-            "candidates_per_problem": result.candidates_per_problem,
-            "tokens_per_problem": result.tokens_per_problem,
-            "vs_greedy": {"only_rule": paired.only_first, "only_greedy": paired.only_second,
-                          "p_value": round(paired.p_value, 4)},
-        })
+        rows.append(
+            {
+                "rule": result.name,
+                **pass_rate([{"passed": passed} for passed in result.outcomes.values()]),
+                "by_difficulty": result.by_difficulty,
+                "candidates_per_problem": result.candidates_per_problem,
+                "tokens_per_problem": result.tokens_per_problem,
+                "vs_greedy": {
+                    "only_rule": paired.only_first,
+                    "only_greedy": paired.only_second,
+                    "p_value": round(paired.p_value, 4),
+                },
+            }
+        )
     sizes = sorted({len(pool.records) for pool in pools})
     return {
         "sources": list(sources),
@@ -258,12 +268,26 @@ def replay_markdown(report: dict[str, Any], command: str) -> str:
         )
     difficulties = sorted({d for row in report["rules"] for d in row["by_difficulty"]}, key=difficulty_order)
     if difficulties != ["unknown"]:
-        lines += ["", "Per difficulty (passed/problems):", "",
-                  "| rule | " + " | ".join(difficulties) + " |", "| --- |" + " --- |" * len(difficulties)]
+        lines += [
+            "",
+            "Per difficulty (passed/problems):",
+            "",
+            "| rule | " + " | ".join(difficulties) + " |",
+            "| --- |" + " --- |" * len(difficulties),
+        ]
         for row in report["rules"]:
             cells = [row["by_difficulty"].get(d) for d in difficulties]
-            lines.append(f"| {row['rule']} | " + " | ".join(
-                f"{cell['passed']}/{cell['problems']}" if cell else "-" for cell in cells) + " |")
-    lines += ["", "Tokens count the completions of the candidates a rule paid for, plus the generated inputs' call "
-              "when it went past the first attempt (prompt tokens are not counted).", "", f"Command: `{command}`", ""]
+            lines.append(
+                f"| {row['rule']} | "
+                + " | ".join(f"{cell['passed']}/{cell['problems']}" if cell else "-" for cell in cells)
+                + " |"
+            )
+    lines += [
+        "",
+        "Tokens count the completions of the candidates a rule paid for, plus the generated inputs' call "
+        "when it went past the first attempt (prompt tokens are not counted).",
+        "",
+        f"Command: `{command}`",
+        "",
+    ]
     return "\n".join(lines)

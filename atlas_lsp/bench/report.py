@@ -57,7 +57,10 @@ def pass_rate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
-    groups: dict[str, dict[str, list[dict[str, Any]]]] = {"difficulty": defaultdict(list), "platform": defaultdict(list)}
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "difficulty": defaultdict(list),
+        "platform": defaultdict(list),
+    }
     for row in rows:
         groups["difficulty"][row.get("difficulty") or "unknown"].append(row)
         groups["platform"][row.get("platform") or "unknown"].append(row)
@@ -73,7 +76,9 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         **pass_rate(rows),
         "public_only_problems": sum(1 for row in rows if row.get("judge") == "public-only"),
         **_examples_then_hidden(rows),
-        "by_difficulty": {key: pass_rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=difficulty_order)},
+        "by_difficulty": {
+            key: pass_rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=difficulty_order)
+        },
         "by_platform": {key: pass_rate(value) for key, value in sorted(groups["platform"].items())},
         "tokens_per_problem": round(sum(row["tokens_in"] + row["tokens_out"] for row in rows) / count, 1),
         "tokens_out_per_problem": round(sum(row["tokens_out"] for row in rows) / count, 1),
@@ -86,7 +91,9 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
             "dollars": round(energy_kwh * DOLLARS_PER_KWH, 5),
             "assumed_watts": ASSUMED_WATTS,
             "dollars_per_kwh": DOLLARS_PER_KWH,
-            "basis": "busy wall seconds of the run x assumed watts" if timed else "wall seconds summed over problems x assumed watts",
+            "basis": "busy wall seconds of the run x assumed watts"
+            if timed
+            else "wall seconds summed over problems x assumed watts",
         },
     }
 
@@ -117,7 +124,9 @@ def run_cpu_seconds(rows: Sequence[dict[str, Any]]) -> float | None:
     older = []
     for row in rows:
         (sessions[row["session"]] if "session" in row else older).append(row)
-    total = sum(max(r["cpu_at_finish"] for r in group) - min(r["cpu_at_start"] for r in group) for group in sessions.values())
+    total = sum(
+        max(r["cpu_at_finish"] for r in group) - min(r["cpu_at_start"] for r in group) for group in sessions.values()
+    )
     if older:
         spans = [row for row in older if "started_at" in row]
         if busy_seconds(spans) < sum(row["finished_at"] - row["started_at"] for row in spans) - 1.0:
@@ -152,7 +161,8 @@ def _throughput(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     lines = [
-        f"# Bench run: {summary.get('dataset', '?')} ({summary.get('mode', '?')} mode, model {summary.get('model', '?')})",
+        f"# Bench run: {summary.get('dataset', '?')} "
+        f"({summary.get('mode', '?')} mode, model {summary.get('model', '?')})",
         "",
         f"pass@1 = **{summary['pass_at_1']:.1%}** ({summary['passed']} of {summary['problems']} problems), "
         f"95% Wilson interval {summary['ci95'][0]:.1%} .. {summary['ci95'][1]:.1%}.",
@@ -195,18 +205,27 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
             examples += f"; {summary['answers_passing_examples_and_judge']} of those also passed the judge"
         lines += ["", examples + "."]
     if summary.get("problems_with_unread_examples"):
-        lines += ["", f"{summary['problems_with_unread_examples']} problems show examples that could not be read as "
-                  "tests (a wrapped call, a tolerance, an unreadable public_test_cases field): they ran without them."]
+        lines += [
+            "",
+            f"{summary['problems_with_unread_examples']} problems show examples that could not be read as "
+            "tests (a wrapped call, a tolerance, an unreadable public_test_cases field): they ran without them.",
+        ]
     energy = summary["energy"]
     lines += [
         "",
         f"Cost: {summary['tokens_per_problem']} tokens and {summary['seconds_per_problem']} s per problem; "
         f"{_cpu_text(summary['cpu_seconds'])}; about {energy['kwh']} kWh (${energy['dollars']}) at an assumed "
         f"{energy['assumed_watts']} W and ${energy['dollars_per_kwh']}/kWh."
-        + (f" The run also recorded Lens records into {summary['lens_records']}, which the CPU time includes."
-           if summary.get("lens_records") else "")
-        + (f" The run also recorded its candidates into {summary['records']} (labelling them is in the CPU time)."
-           if summary.get("records") else ""),
+        + (
+            f" The run also recorded Lens records into {summary['lens_records']}, which the CPU time includes."
+            if summary.get("lens_records")
+            else ""
+        )
+        + (
+            f" The run also recorded its candidates into {summary['records']} (labelling them is in the CPU time)."
+            if summary.get("records")
+            else ""
+        ),
         "",
         f"Command: `{summary.get('command', '')}`",
         "",
@@ -273,7 +292,7 @@ def compare_runs(run_dirs: Sequence[Path], out: Path) -> str:
         "| tokens out/s per problem | tokens out/s of the run | vs first: shared, only first, only this, p |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for (name, rows), (_, summary) in zip(runs, summaries):
+    for (name, rows), (_, summary) in zip(runs, summaries, strict=True):
         other = {row["question_id"]: bool(row["passed"]) for row in rows}
         test = mcnemar_exact(base, other)
         shared_passed = sum(other[key] for key in other.keys() & base.keys())

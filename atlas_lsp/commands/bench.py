@@ -33,26 +33,47 @@ PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "re
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--bench")
-    group.add_argument("--mode", choices=("single", "pipeline"), default="pipeline", help="one greedy answer, or the full pipeline")
+    group.add_argument(
+        "--mode", choices=("single", "pipeline"), default="pipeline", help="one greedy answer, or the full pipeline"
+    )
     group.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and skip the problems in it")
     group.add_argument("--since", metavar="DATE", help="only problems with contest_date >= DATE (YYYY-MM-DD)")
     group.add_argument("--until", metavar="DATE", help="only problems with contest_date <= DATE")
-    group.add_argument("--disable", nargs="+", default=[], metavar="STAGE",
-                       choices=(*PIPELINE_STAGES, "batching"),
-                       help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations")
-    group.add_argument("--enable", nargs="+", default=[], metavar="STAGE", choices=PIPELINE_STAGES,
-                       help="turn on pipeline stages that are off by default (plan, repair, tie_break)")
+    group.add_argument(
+        "--disable",
+        nargs="+",
+        default=[],
+        metavar="STAGE",
+        choices=(*PIPELINE_STAGES, "batching"),
+        help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations",
+    )
+    group.add_argument(
+        "--enable",
+        nargs="+",
+        default=[],
+        metavar="STAGE",
+        choices=PIPELINE_STAGES,
+        help="turn on pipeline stages that are off by default (plan, repair, tie_break)",
+    )
     group.add_argument("--label", help="name of this run in reports")
     recording = group.add_mutually_exclusive_group()
-    recording.add_argument("--record", metavar="DIR",
-                           help="also record every candidate of every problem (code, origin, tokens, behaviour on the "
-                                "examples and generated inputs), labelled once judged, in DIR: --replay DIR scores "
-                                "selection rules on them without the model. Every candidate is written (no "
-                                "router, no early stop after a wave), so the pool is whole")
-    recording.add_argument("--lens-records", metavar="DIR",
-                           help="--record, also reading every candidate (the model's embedding) as Lens training "
-                                "data (pipeline mode; --lens-train DIR trains on it)")
-    group.add_argument("--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)")
+    recording.add_argument(
+        "--record",
+        metavar="DIR",
+        help="also record every candidate of every problem (code, origin, tokens, behaviour on the "
+        "examples and generated inputs), labelled once judged, in DIR: --replay DIR scores "
+        "selection rules on them without the model. Every candidate is written (no "
+        "router, no early stop after a wave), so the pool is whole",
+    )
+    recording.add_argument(
+        "--lens-records",
+        metavar="DIR",
+        help="--record, also reading every candidate (the model's embedding) as Lens training "
+        "data (pipeline mode; --lens-train DIR trains on it)",
+    )
+    group.add_argument(
+        "--bench-compare", nargs="+", metavar="DIR", help="compare finished runs (with --out for the report)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted; finished problems are in {args.out}/results.jsonl (continue with --resume)", file=sys.stderr)
+        print(
+            f"\ninterrupted; finished problems are in {args.out}/results.jsonl (continue with --resume)",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -119,8 +143,11 @@ async def _bench(args: argparse.Namespace) -> int:
         return 2
     unread = [p.task.task_id for p in problems if p.examples_unread]
     if unread:
-        print(f"note: {len(unread)} problems show examples that cannot be read as tests and run without them: "
-              f"{', '.join(unread[:8])}{', ...' if len(unread) > 8 else ''}", file=sys.stderr)
+        print(
+            f"note: {len(unread)} problems show examples that cannot be read as tests and run without them: "
+            f"{', '.join(unread[:8])}{', ...' if len(unread) > 8 else ''}",
+            file=sys.stderr,
+        )
 
     switches: dict[str, object] = {stage: True for stage in args.enable}
     switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
@@ -130,8 +157,11 @@ async def _bench(args: argparse.Namespace) -> int:
         switches["prompt_set"] = args.prompt_set
     if args.mode == "single":
         if switches.keys() - {"prompt_set"}:
-            print("error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, and single mode has none "
-                  "(of the switches only --disable batching applies to it)", file=sys.stderr)
+            print(
+                "error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, "
+                "and single mode has none (of the switches only --disable batching applies to it)",
+                file=sys.stderr,
+            )
             return 2
         pipeline = replace(PipelineConfig.single(max_tokens=args.max_tokens), **switches)
     else:
@@ -144,8 +174,10 @@ async def _bench(args: argparse.Namespace) -> int:
         pipeline = pipeline.recording()
     if records_dir:
         if args.lens_records and args.mode != "pipeline":
-            print("error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",
-                  file=sys.stderr)
+            print(
+                "error: --lens-records needs --mode pipeline: single mode writes one candidate and ranks none",
+                file=sys.stderr,
+            )
             return 2
         model_sha256 = records_model_sha256(Path(records_dir), args.model or "default", pipeline.prompt_set)
         if model_sha256 is None:
@@ -155,11 +187,15 @@ async def _bench(args: argparse.Namespace) -> int:
         )
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(
-        previous, {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__}
+        previous,
+        {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__},
     )
     if mismatch:
-        print(f"error: --resume would mix two different runs in {out}: {mismatch}. Use another --out, or rerun "
-              "with the first run's options.", file=sys.stderr)
+        print(
+            f"error: --resume would mix two different runs in {out}: {mismatch}. Use another --out, or rerun "
+            "with the first run's options.",
+            file=sys.stderr,
+        )
         return 2
     done_before = len(read_results(out)) if args.resume else 0
     embedded = replace(
@@ -179,9 +215,12 @@ async def _bench(args: argparse.Namespace) -> int:
     seen = lens_seen_problems(problems, engine.lens_trained_on)
     if seen:
         await engine.aclose()
-        print(f"error: the Lens was trained on {len(seen)} of the selected problems ({', '.join(seen[:5])}"
-              f"{', ...' if len(seen) > 5 else ''}), so pass@1 on them would flatter it. Leave them out "
-              "(choose others with --ids FILE) or run with --disable lens.", file=sys.stderr)
+        print(
+            f"error: the Lens was trained on {len(seen)} of the selected problems ({', '.join(seen[:5])}"
+            f"{', ...' if len(seen) > 5 else ''}), so pass@1 on them would flatter it. Leave them out "
+            "(choose others with --ids FILE) or run with --disable lens.",
+            file=sys.stderr,
+        )
         return 2
 
     description = RunDescription(
@@ -216,8 +255,11 @@ async def _bench(args: argparse.Namespace) -> int:
             # Writing the summary takes seconds: a second Ctrl-C must not cut it short.
             for number in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(number, signal.SIG_IGN)
-            print(f"\nstopped by {stopped_by.name}; finished problems are in {out}/results.jsonl, the summary "
-                  "follows (continue with --resume)", file=sys.stderr)
+            print(
+                f"\nstopped by {stopped_by.name}; finished problems are in {out}/results.jsonl, the summary "
+                "follows (continue with --resume)",
+                file=sys.stderr,
+            )
             status = 128 + stopped_by
         for error in errors:
             print(f"error: problem {error.question_id} failed and has no result: {error.error}", file=sys.stderr)
@@ -225,8 +267,9 @@ async def _bench(args: argparse.Namespace) -> int:
             print("Rerun with --resume to try those problems again.", file=sys.stderr)
             status = 1
     except* RuntimeFailure as failures:
-        print(f"error: {innermost(failures)}\nThe results so far are kept: rerun with --resume to go on.",
-              file=sys.stderr)
+        print(
+            f"error: {innermost(failures)}\nThe results so far are kept: rerun with --resume to go on.", file=sys.stderr
+        )
         status = 1
     finally:
         await engine.aclose()
@@ -237,12 +280,16 @@ async def _bench(args: argparse.Namespace) -> int:
             write_report(out, summary)
             print(json.dumps({k: summary[k] for k in ("problems", "passed", "pass_at_1", "ci95")}))
             if summary["public_only_problems"]:
-                print(f"note: {summary['public_only_problems']} of {summary['problems']} problems judged on public "
-                      "tests only; not an official pass@1")
+                print(
+                    f"note: {summary['public_only_problems']} of {summary['problems']} problems judged on public "
+                    "tests only; not an official pass@1"
+                )
     return status
 
 
-async def _until_stopped(run: Coroutine[Any, Any, list[ProblemError]]) -> tuple[list[ProblemError], signal.Signals | None]:
+async def _until_stopped(
+    run: Coroutine[Any, Any, list[ProblemError]],
+) -> tuple[list[ProblemError], signal.Signals | None]:
     """Await `run` unless SIGINT or SIGTERM arrives first, which cancels it and is returned.
 
     Ctrl-C sends SIGINT, and `kill` SIGTERM; either way the caller goes on to write the summary of the

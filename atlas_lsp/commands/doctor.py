@@ -99,8 +99,10 @@ def _check_gpu(gpu: GpuSupport, findings: Findings) -> None:
 
 def _no_device_fix(backends: tuple[str, ...]) -> str:
     if "CUDA" in backends:
-        check = ("check that `nvidia-smi` lists the GPU (the driver is installed, and the device is visible to this "
-                 "process: CUDA_VISIBLE_DEVICES, a container's --gpus)")
+        check = (
+            "check that `nvidia-smi` lists the GPU (the driver is installed, and the device is visible to this "
+            "process: CUDA_VISIBLE_DEVICES, a container's --gpus)"
+        )
     else:
         check = "check that the GPU's driver is installed and its device is visible to this process"
     return f"{check}; or run scripts/install.sh without ATLAS_LLAMA_CMAKE_ARGS for a CPU build."
@@ -122,7 +124,9 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
                 verify_checksum, PACKAGED_MODELS[model], path, lambda done, total: bar.update(done, total)
             )
             if not intact:
-                findings.fail(f"{path} is damaged (sha256 mismatch); delete it and run: atlas-lsp --install-model {model}")
+                findings.fail(
+                    f"{path} is damaged (sha256 mismatch); delete it and run: atlas-lsp --install-model {model}"
+                )
                 return
             print("  sha256: ok")
     try:
@@ -137,7 +141,8 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         seconds = time.monotonic() - started
         print(
             f"  generation: {generation.completion_tokens} tokens in {seconds:.1f}s "
-            f"= {generation.completion_tokens / seconds:.1f} tokens/s (prompt {generation.prompt_tokens} tokens included)"
+            f"= {generation.completion_tokens / seconds:.1f} tokens/s "
+            f"(prompt {generation.prompt_tokens} tokens included)"
         )
         if not generation.text.strip():
             findings.fail("the model generated no text")

@@ -29,8 +29,11 @@ from engine.task import Event
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--solve, --verify, --repair")
     group.add_argument("--write", action="store_true", help="apply the edit to the file instead of printing it")
-    group.add_argument("--no-context", action="store_true",
-                       help="leave out the workspace code around the function (helpers, tests, callers)")
+    group.add_argument(
+        "--no-context",
+        action="store_true",
+        help="leave out the workspace code around the function (helpers, tests, callers)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{grade.problem.question_id:>12} {'PASS' if grade.passed else 'FAIL'}  {verdicts}", file=sys.stderr)
 
     report = anyio.run(
-        lambda: judge(dataset, solutions, sandbox, public_only=args.public_only, limit=args.limit, on_graded=show_progress)
+        lambda: judge(
+            dataset, solutions, sandbox, public_only=args.public_only, limit=args.limit, on_graded=show_progress
+        )
     )
     summary = summarize(
         report,

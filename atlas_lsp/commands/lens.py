@@ -1,13 +1,13 @@
 """`atlas-lsp --lens-collect / --lens-train / --lens-eval`: data, training and honest measurement of C(x).
 
-  --lens-collect DATASET --model M --out DIR [--candidates K] [--exclude-ids FILE] [--disable plan]
-      records of every candidate of every problem, labelled by the judge (resumable: DIR/records.jsonl)
-  --lens-train DIR [DIR ...] [--out WEIGHTS_DIR]
-      train on those records; weights go to lens/weights/ unless --out says otherwise
-  --lens-eval DATASET|DIR --out DIR [--lens-weights WEIGHTS_DIR]
-      DIR/lens_report.json on problems the weights were not trained on (a dataset is collected first)
-  --lens-eval RECORDS_DIR --folds K --out DIR
-      the same report by K-fold cross-validation by problem: each problem scored by a Lens trained without it
+--lens-collect DATASET --model M --out DIR [--candidates K] [--exclude-ids FILE] [--disable plan]
+    records of every candidate of every problem, labelled by the judge (resumable: DIR/records.jsonl)
+--lens-train DIR [DIR ...] [--out WEIGHTS_DIR]
+    train on those records; weights go to lens/weights/ unless --out says otherwise
+--lens-eval DATASET|DIR --out DIR [--lens-weights WEIGHTS_DIR]
+    DIR/lens_report.json on problems the weights were not trained on (a dataset is collected first)
+--lens-eval RECORDS_DIR --folds K --out DIR
+    the same report by K-fold cross-validation by problem: each problem scored by a Lens trained without it
 """
 
 from __future__ import annotations
@@ -47,9 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="never collect these problems: ids or titles one per line, or a dataset .jsonl (e.g. the evaluation set)",
     )
-    group.add_argument("--lens-weights", metavar="DIR", help="folder of the weights --lens-eval measures (default: lens/weights)")
     group.add_argument(
-        "--folds", type=int, metavar="K",
+        "--lens-weights", metavar="DIR", help="folder of the weights --lens-eval measures (default: lens/weights)"
+    )
+    group.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
         help="--lens-eval RECORDS_DIR by K-fold cross-validation by problem instead of the shipped weights",
     )
 
@@ -74,8 +78,17 @@ def run_train(args: argparse.Namespace) -> int:
         return 2
     path = save_lens(lens, Path(args.out) if args.out else WEIGHTS_DIR)
     meta = lens.metadata
-    print(json.dumps({"weights": str(path), "model": meta.model, "training_records": meta.training_records,
-                      "judges": meta.judges, "validation": meta.validation}))
+    print(
+        json.dumps(
+            {
+                "weights": str(path),
+                "model": meta.model,
+                "training_records": meta.training_records,
+                "judges": meta.judges,
+                "validation": meta.validation,
+            }
+        )
+    )
     return 0
 
 
@@ -95,7 +108,9 @@ def _run(command: Callable[[argparse.Namespace], Awaitable[int]], args: argparse
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted; finished problems are in {args.out}/records.jsonl (run again to continue)", file=sys.stderr)
+        print(
+            f"\ninterrupted; finished problems are in {args.out}/records.jsonl (run again to continue)", file=sys.stderr
+        )
         return 130
 
 
@@ -142,13 +157,20 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     # candidate is written: training sees whole pools, not pools cut where one passed.
     # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
     pipeline = PipelineConfig(
-        candidates=args.candidates or PipelineConfig().candidates, lens=False, seed=args.seed,
-        max_tokens=args.max_tokens, plan="plan" not in args.disable, prompt_set=prompt_set,
+        candidates=args.candidates or PipelineConfig().candidates,
+        lens=False,
+        seed=args.seed,
+        max_tokens=args.max_tokens,
+        plan="plan" not in args.disable,
+        prompt_set=prompt_set,
     ).recording()
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)
-    print(f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
-          f"{len(loaded.problems) - len(allowed)} excluded)", file=sys.stderr)
+    print(
+        f"{len(pending)} problems to collect ({len(problems) - len(pending)} already recorded, "
+        f"{len(loaded.problems) - len(allowed)} excluded)",
+        file=sys.stderr,
+    )
     if not pending:
         return 0
 
@@ -176,8 +198,10 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     try:
         await collect(pending, engine, judge, settings, on_done)
     except* RuntimeFailure as failures:
-        print(f"error: {innermost(failures)}\nThe records so far are kept: the same command goes on from them.",
-              file=sys.stderr)
+        print(
+            f"error: {innermost(failures)}\nThe records so far are kept: the same command goes on from them.",
+            file=sys.stderr,
+        )
         status = 1
     finally:
         await engine.aclose()
@@ -193,14 +217,18 @@ def records_model_sha256(folder: Path, model: str, prompt_set: str) -> str | Non
 
     model_sha256 = packaged_sha256(model)
     if model_sha256 is None:
-        print("error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
-              file=sys.stderr)
+        print(
+            "error: Lens records need a packaged model (small, default): its sha256 tags records and weights",
+            file=sys.stderr,
+        )
         return None
     foreign = foreign_sources(read_records([folder]), model_sha256, prompt_set)
     if foreign:
-        print(f"error: {folder} holds records of {foreign}; these would be of model sha256 {model_sha256} and "
-              f"prompt set {prompt_set!r}, and one folder trains one Lens: record into another folder",
-              file=sys.stderr)
+        print(
+            f"error: {folder} holds records of {foreign}; these would be of model sha256 {model_sha256} and "
+            f"prompt set {prompt_set!r}, and one folder trains one Lens: record into another folder",
+            file=sys.stderr,
+        )
         return None
     return model_sha256
 
@@ -250,13 +278,19 @@ async def _eval_command(args: argparse.Namespace) -> int:
     meta = lens.metadata
     foreign = foreign_sources(records, meta.model_sha256, meta.prompt_set)
     if foreign:
-        print(f"error: records of {foreign}, but the weights in {folder} were trained for model sha256 "
-              f"{meta.model_sha256} with prompt set {meta.prompt_set!r}", file=sys.stderr)
+        print(
+            f"error: records of {foreign}, but the weights in {folder} were trained for model sha256 "
+            f"{meta.model_sha256} with prompt set {meta.prompt_set!r}",
+            file=sys.stderr,
+        )
         return 2
     held_out = [r for r in records if r.split_key not in trained]
     if not held_out:
-        print(f"error: every problem in {source} was used to train or validate the weights in {folder}: "
-              "nothing is left to measure them on (collect other problems, or use --folds K)", file=sys.stderr)
+        print(
+            f"error: every problem in {source} was used to train or validate the weights in {folder}: "
+            "nothing is left to measure them on (collect other problems, or use --folds K)",
+            file=sys.stderr,
+        )
         return 2
     energies = lens.energies_of(np.stack([r.input_vector() for r in held_out]))
     header = {
@@ -287,7 +321,7 @@ def _cross_validate(source: Path, folds: int, out: Path) -> int:
         return 2
     header = {
         "method": f"{folds}-fold cross-validation by problem over {source}: each problem scored by a Lens "
-                  "trained and stopped early on other problems only",
+        "trained and stopped early on other problems only",
         "model": records[0].model,
         "folds": folds,
         "records_skipped_as_trained_on": 0,
@@ -298,9 +332,12 @@ def _cross_validate(source: Path, folds: int, out: Path) -> int:
 def _write_report(report: dict[str, Any], out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "lens_report.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({key: report[key] for key in ("records", "mixed_problems", "escalated_mixed_problems", "auc")} | {
-        name: score["accuracy"] for name, score in report["selection"].items()
-    }))
+    print(
+        json.dumps(
+            {key: report[key] for key in ("records", "mixed_problems", "escalated_mixed_problems", "auc")}
+            | {name: score["accuracy"] for name, score in report["selection"].items()}
+        )
+    )
     print(f"wrote {out}/lens_report.json")
     return 0
 
@@ -363,7 +400,7 @@ def selection_rules() -> dict[str, Selection]:
     return {
         "self_tests_only": lambda behaviours, prefer, _: choose([unexamined(b) for b in behaviours], prefer).index,
         "examples_then_self_tests": lambda behaviours, prefer, _: choose(behaviours, prefer).index,
-        "examples_then_self_tests_with_lens": lambda behaviours, prefer, energies: choose(
-            behaviours, prefer, energies
-        ).index,
+        "examples_then_self_tests_with_lens": lambda behaviours, prefer, energies: (
+            choose(behaviours, prefer, energies).index
+        ),
     }

@@ -21,8 +21,10 @@ def run(args: argparse.Namespace) -> int:
     folders = [Path(folder) for folder in args.replay]
     missing = [str(folder) for folder in folders if not (folder / RECORDS_FILE).exists()]
     if missing:
-        print(f"error: no {RECORDS_FILE} in {', '.join(missing)}: record candidates with --bench ... --record DIR",
-              file=sys.stderr)
+        print(
+            f"error: no {RECORDS_FILE} in {', '.join(missing)}: record candidates with --bench ... --record DIR",
+            file=sys.stderr,
+        )
         return 2
     try:
         pools = read_pools(folders)

@@ -114,4 +114,3 @@ def _arguments(encoded: str) -> str:
     if not isinstance(arguments, list):
         return encoded
     return ", ".join(repr(argument) for argument in arguments)
-

@@ -171,9 +171,7 @@ def _workspace_edit(server: AtlasServer, snapshot: Snapshot, edit: Edit) -> type
     lines = split_lines(snapshot.text)
     ends_with_newline = snapshot.text.endswith(("\n", "\r"))
     units = server.workspace.position_codec.client_num_units
-    text_edits = [
-        _text_edit(replacement, lines, ends_with_newline, units) for replacement in edit.rewrite.replacements
-    ]
+    text_edits = [_text_edit(replacement, lines, ends_with_newline, units) for replacement in edit.rewrite.replacements]
     capabilities = server.client_capabilities.workspace
     supports_versions = bool(
         capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes

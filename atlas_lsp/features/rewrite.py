@@ -14,8 +14,8 @@ import ast
 import textwrap
 from dataclasses import dataclass
 
-from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource, node_start, split_lines
 from atlas_lsp.features.targets import Target
+from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource, node_start, split_lines
 
 
 class UnusableAnswer(Exception):

@@ -14,8 +14,24 @@ from pathspec import GitIgnoreSpec
 
 SKIPPED_FOLDERS = frozenset(
     {
-        ".venv", "venv", "env", ".env", "site-packages", "build", "dist", "__pycache__", ".git", ".hg", ".svn",
-        ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs",
+        ".venv",
+        "venv",
+        "env",
+        ".env",
+        "site-packages",
+        "build",
+        "dist",
+        "__pycache__",
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "node_modules",
+        ".eggs",
     }
 )
 

@@ -53,8 +53,10 @@ def is_test_file(path: str) -> bool:
 
 
 def is_test(definition: Definition) -> bool:
-    return definition.kind in ("function", "method") and definition.name.startswith("test_") and is_test_file(
-        definition.path
+    return (
+        definition.kind in ("function", "method")
+        and definition.name.startswith("test_")
+        and is_test_file(definition.path)
     )
 
 
@@ -95,8 +97,12 @@ class WorkspaceIndex:
                 continue  # gone since the folder was listed
             previous = cached.get(path)
             # A skipped file is read again: what made it unreadable (permissions, Python version) may be gone.
-            if previous is not None and previous.module is not None and previous.matches(stat) \
-                    and index._same_module_name(previous):
+            if (
+                previous is not None
+                and previous.module is not None
+                and previous.matches(stat)
+                and index._same_module_name(previous)
+            ):
                 records[path] = previous
             else:
                 records[path] = index._read(path, stat)

@@ -15,8 +15,8 @@ import ast
 import re
 import textwrap
 from collections.abc import Iterator
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from engine.context.definitions import Definition, is_placeholder, names_used
@@ -145,4 +145,3 @@ def _is_stub(definition: Definition) -> bool:
         return False
     body = function.body[1:] if ast.get_docstring(function) is not None else function.body
     return all(is_placeholder(statement) for statement in body)
-

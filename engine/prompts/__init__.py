@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
 
 DEFAULT_PROMPT_SET = "v2"
 
@@ -42,8 +37,11 @@ class UnknownPromptSet(ValueError):
 
 
 def prompt_set_names() -> list[str]:
-    return sorted(entry.name.removesuffix(".toml") for entry in resources.files(__package__).iterdir()
-                  if entry.name.endswith(".toml"))
+    return sorted(
+        entry.name.removesuffix(".toml")
+        for entry in resources.files(__package__).iterdir()
+        if entry.name.endswith(".toml")
+    )
 
 
 @cache
@@ -61,5 +59,7 @@ def load_prompt_set(name: str = DEFAULT_PROMPT_SET) -> PromptSet:
 def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        merged[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        merged[key] = (
+            _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        )
     return merged

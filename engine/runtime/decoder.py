@@ -246,12 +246,12 @@ class Decoder:
                 generator=np.random.default_rng(params.seed),
                 position=len(request.prompt),
             )
-            for index, (seq_id, params) in enumerate(zip(seq_ids, request.params))
+            for index, (seq_id, params) in enumerate(zip(seq_ids, request.params, strict=True))
         ]
         tokens = sample_tokens(
             np.repeat(logits, len(sequences), axis=0), [s.params for s in sequences], [s.generator for s in sequences]
         )
-        for sequence, token in zip(sequences, tokens):
+        for sequence, token in zip(sequences, tokens, strict=True):
             self._accept(sequence, token)
         self._active.extend(sequences)
         self._retire_finished()
@@ -351,7 +351,7 @@ class Decoder:
         self.stats.most_sequences_in_one_step = max(self.stats.most_sequences_in_one_step, len(self._active))
         logits = self._logits_rows(len(self._active))
         tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
-        for sequence, token in zip(self._active, tokens):
+        for sequence, token in zip(self._active, tokens, strict=True):
             sequence.position += 1
             self._accept(sequence, token)
         self._retire_finished()
@@ -433,7 +433,7 @@ class Decoder:
 
 def _common_length(first: list[int], second: list[int]) -> int:
     length = 0
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=False):
         if a != b:
             break
         length += 1

@@ -42,8 +42,7 @@ class EmbeddedRuntime:
             if offloading:
                 raise offload_failure(f"load {path}", params.n_gpu_layers, self._gpu, errors[-1] if errors else None)
             raise ModelError(
-                f"llama.cpp could not load {path}: the file is damaged, truncated or of an unsupported "
-                "architecture.",
+                f"llama.cpp could not load {path}: the file is damaged, truncated or of an unsupported architecture.",
                 "delete the file so it is assembled again (packaged models), or download it again.",
             )
         try:
@@ -131,7 +130,9 @@ class EmbeddedRuntime:
         params: Sequence[SamplingParams],
         on_token: TokenCallback | None = None,
     ) -> list[Generation]:
-        prompt = self._tokenize(self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt)
+        prompt = self._tokenize(
+            self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
+        )
         # More samples than sequence slots are decoded slot-sized group after group; each later group
         # finds the prompt in the prefix cache.
         width = self._max_sequences

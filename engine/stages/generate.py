@@ -42,7 +42,12 @@ def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
 
 
 async def write_candidates(
-    calls: TaskCalls, task: Task, stage: str, prompt_key: str, params: Sequence[SamplingParams], origin: str,
+    calls: TaskCalls,
+    task: Task,
+    stage: str,
+    prompt_key: str,
+    params: Sequence[SamplingParams],
+    origin: str,
     **fields: str,
 ) -> list[Candidate]:
     """One candidate per entry of `params`, from one call of the prompt `prompt_key`."""
@@ -66,13 +71,23 @@ async def sampled_candidates(
     if count <= 0:
         return []
     params = [SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed + i) for i in range(count)]
-    return await write_candidates(calls, task, "generate", f"solve.{task.kind}", params, "sample", **solve_fields(calls, task))
+    return await write_candidates(
+        calls, task, "generate", f"solve.{task.kind}", params, "sample", **solve_fields(calls, task)
+    )
 
 
-async def planned_candidate(calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int) -> Candidate:
+async def planned_candidate(
+    calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int
+) -> Candidate:
     params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
     (candidate,) = await write_candidates(
-        calls, task, "generate", f"solve_with_plan.{task.kind}", params, f"plan:{index}", plan=plan,
+        calls,
+        task,
+        "generate",
+        f"solve_with_plan.{task.kind}",
+        params,
+        f"plan:{index}",
+        plan=plan,
         **solve_fields(calls, task),
     )
     return candidate

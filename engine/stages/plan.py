@@ -18,7 +18,11 @@ async def make_plans(calls: TaskCalls, task: Task, count: int, seed: int) -> lis
     async def sketch(index: int) -> None:
         params = [SamplingParams(temperature=0.7, max_tokens=400, seed=seed + index)]
         (generation,) = await calls.ask(
-            "plan", "plan.sketch", params, statement=statement_of(calls.prompts, task), variant=variants[index % len(variants)]
+            "plan",
+            "plan.sketch",
+            params,
+            statement=statement_of(calls.prompts, task),
+            variant=variants[index % len(variants)],
         )
         plans[index] = generation.text.strip()
 

@@ -66,8 +66,6 @@ def rank_clusters(
     return [as_choice(members) for members in sorted(clusters.values(), key=rank_key, reverse=True)]
 
 
-def choose(
-    behaviours: Sequence[Behaviour], prefer: int = 0, energies: Sequence[float | None] | None = None
-) -> Choice:
+def choose(behaviours: Sequence[Behaviour], prefer: int = 0, energies: Sequence[float | None] | None = None) -> Choice:
     """The best cluster's representative (see `rank_clusters`)."""
     return rank_clusters(behaviours, prefer, energies)[0]

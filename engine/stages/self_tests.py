@@ -37,7 +37,9 @@ class GeneratedTest:
 async def generate_tests(calls: TaskCalls, task: Task, count: int, seed: int) -> list[GeneratedTest]:
     params = [SamplingParams(temperature=0.7, max_tokens=600, seed=seed + 7)]
     if task.kind == "stdin":
-        (reply,) = await calls.ask("self_tests", "self_tests.stdin", params, statement=statement_of(calls.prompts, task), count=str(count))
+        (reply,) = await calls.ask(
+            "self_tests", "self_tests.stdin", params, statement=statement_of(calls.prompts, task), count=str(count)
+        )
         tests = parse_stdin_inputs(reply.text)
     else:
         assert task.entry_point
@@ -59,9 +61,7 @@ async def generate_tests(calls: TaskCalls, task: Task, count: int, seed: int) ->
 def parse_stdin_inputs(reply: str) -> list[GeneratedTest]:
     blocks = TEXT_BLOCK.findall(reply)
     return [
-        GeneratedTest(block.strip("\n") + "\n")
-        for block in blocks
-        if block.strip() and len(block) <= MAX_INPUT_CHARS
+        GeneratedTest(block.strip("\n") + "\n") for block in blocks if block.strip() and len(block) <= MAX_INPUT_CHARS
     ]
 
 
@@ -126,7 +126,7 @@ def _call_arguments(call: ast.expr, entry_point: str, parameters: list[str]) -> 
         return None
     if len(positional) > len(parameters) or any(key not in parameters for key in named):
         return None
-    values = positional + [named.get(name, _UNKNOWN) for name in parameters[len(positional):]]
+    values = positional + [named.get(name, _UNKNOWN) for name in parameters[len(positional) :]]
     if any(value is _UNKNOWN for value in values):
         return None
     return values

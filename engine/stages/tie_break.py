@@ -44,7 +44,7 @@ def is_close(leader_support: float, challenger_support: float) -> bool:
 
 def duel_of(task: Task, inputs: list[str], leader: Execution, challenger: Execution) -> Duel | None:
     """The first generated input on which both ran and printed or returned different things."""
-    for encoded, mine, theirs in zip(inputs, leader.tests, challenger.tests):
+    for encoded, mine, theirs in zip(inputs, leader.tests, challenger.tests, strict=False):
         if mine.output is not None and theirs.output is not None and mine.output != theirs.output:
             return Duel(_shown_input(task, encoded), clip(mine.shown), clip(theirs.shown))
     return None
@@ -57,8 +57,13 @@ async def challenger_wins(calls: TaskCalls, task: Task, duel: Duel, seed: int) -
     async def judge(order: str, first: str, second: str) -> None:
         params = [SamplingParams(temperature=0.0, max_tokens=JUDGE_TOKENS, seed=seed)]
         (reply,) = await calls.ask(
-            "tie_break", "tie_break.judge", params, statement=statement_of(calls.prompts, task),
-            input=duel.input, first=first, second=second,
+            "tie_break",
+            "tie_break.judge",
+            params,
+            statement=statement_of(calls.prompts, task),
+            input=duel.input,
+            first=first,
+            second=second,
         )
         verdicts[order] = verdict_of(reply.text)
 
@@ -79,10 +84,11 @@ def _shown_input(task: Task, encoded: str) -> str:
     if task.kind == "stdin":
         return encoded
     try:
-        arguments = decode_value(encoded) if task.kind == "call" else [json.loads(line) for line in encoded.splitlines()]
+        arguments = (
+            decode_value(encoded) if task.kind == "call" else [json.loads(line) for line in encoded.splitlines()]
+        )
     except ValueError:
         return encoded
     if not isinstance(arguments, list):
         return encoded
     return f"{task.entry_point}({', '.join(repr(a) for a in arguments)})"
-

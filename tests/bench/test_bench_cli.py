@@ -20,7 +20,19 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
 
 
 def bench(*args: str) -> list[str]:
-    return [sys.executable, "-m", "atlas_lsp.cli", "--bench", *args, "--model", "small", "--mode", "single", "--max-tokens", "256"]
+    return [
+        sys.executable,
+        "-m",
+        "atlas_lsp.cli",
+        "--bench",
+        *args,
+        "--model",
+        "small",
+        "--mode",
+        "single",
+        "--max-tokens",
+        "256",
+    ]
 
 
 def test_malformed_rows_are_reported_by_line_and_a_row_with_unreadable_examples_runs_without_them(
@@ -30,7 +42,9 @@ def test_malformed_rows_are_reported_by_line_and_a_row_with_unreadable_examples_
     broken_row = json.loads(good[0]) | {"question_id": "no_tests", "public_test_cases": "not json"}
     dataset = tmp_path / "mixed.jsonl"
     dataset.write_text("\n".join([good[0], "{this is not json", json.dumps(broken_row), good[1]]) + "\n")
-    finished = subprocess.run(bench(str(dataset), "--out", str(tmp_path / "run")), capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(
+        bench(str(dataset), "--out", str(tmp_path / "run")), capture_output=True, text=True, timeout=600
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "line 2" in finished.stderr and "no_tests" in finished.stderr and "run without them" in finished.stderr
     assert {row["question_id"] for row in read_results(tmp_path / "run")} >= {"no_tests"}
@@ -40,7 +54,9 @@ def test_malformed_rows_are_reported_by_line_and_a_row_with_unreadable_examples_
 
 def test_resume_after_a_kill_neither_redoes_nor_loses_problems(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    first = subprocess.Popen(bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(
+        bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     results = out / "results.jsonl"
     deadline = time.monotonic() + 600
     while not (results.exists() and results.read_text().count("\n") >= 2) and time.monotonic() < deadline:
@@ -49,7 +65,9 @@ def test_resume_after_a_kill_neither_redoes_nor_loses_problems(tmp_path: Path) -
     first.wait()
     before = results.read_text().splitlines()
     assert 2 <= len(before) < 6
-    finished = subprocess.run(bench(str(EXAMPLES), "--out", str(out), "--resume"), capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(
+        bench(str(EXAMPLES), "--out", str(out), "--resume"), capture_output=True, text=True, timeout=600
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     after = results.read_text().splitlines()
     assert after[: len(before)] == before
@@ -59,7 +77,9 @@ def test_resume_after_a_kill_neither_redoes_nor_loses_problems(tmp_path: Path) -
 
 def test_summary_agrees_with_results_recomputed(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    finished = subprocess.run(bench(str(EXAMPLES), "--out", str(out), "--limit", "3"), capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(
+        bench(str(EXAMPLES), "--out", str(out), "--limit", "3"), capture_output=True, text=True, timeout=600
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     written = json.loads((out / "summary.json").read_text())
     recomputed = summarize(read_results(out), {})
@@ -70,7 +90,9 @@ def test_summary_agrees_with_results_recomputed(tmp_path: Path) -> None:
 
 def test_a_run_stopped_by_sigterm_writes_the_summary_of_its_finished_problems(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    running = subprocess.Popen(bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = subprocess.Popen(
+        bench(str(EXAMPLES), "--out", str(out)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     results = out / "results.jsonl"
     deadline = time.monotonic() + 600
     while not (results.exists() and results.read_text().count("\n") >= 1) and time.monotonic() < deadline:
@@ -89,9 +111,30 @@ def test_a_pipeline_run_records_every_candidate_for_the_lens_labelled_as_its_ans
 
     records, out = tmp_path / "records", tmp_path / "run"
     command = [
-        sys.executable, "-m", "atlas_lsp.cli", "--bench", str(EXAMPLES), "--limit", "1", "--model", "small",
-        "--mode", "pipeline", "--disable", "router", "plan", "self_tests", "repair", "--candidates", "2",
-        "--max-tokens", "256", "--lens-records", str(records), "--out", str(out),
+        sys.executable,
+        "-m",
+        "atlas_lsp.cli",
+        "--bench",
+        str(EXAMPLES),
+        "--limit",
+        "1",
+        "--model",
+        "small",
+        "--mode",
+        "pipeline",
+        "--disable",
+        "router",
+        "plan",
+        "self_tests",
+        "repair",
+        "--candidates",
+        "2",
+        "--max-tokens",
+        "256",
+        "--lens-records",
+        str(records),
+        "--out",
+        str(out),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]
@@ -106,8 +149,25 @@ def test_a_pipeline_run_records_every_candidate_for_the_lens_labelled_as_its_ans
 def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_model(tmp_path: Path) -> None:
     out = tmp_path / "run"
     command = [
-        sys.executable, "-m", "atlas_lsp.cli", "--bench", str(EXAMPLES), "--limit", "1", "--model", "small",
-        "--mode", "pipeline", "--candidates", "2", "--max-tokens", "256", "--record", str(out), "--out", str(out),
+        sys.executable,
+        "-m",
+        "atlas_lsp.cli",
+        "--bench",
+        str(EXAMPLES),
+        "--limit",
+        "1",
+        "--model",
+        "small",
+        "--mode",
+        "pipeline",
+        "--candidates",
+        "2",
+        "--max-tokens",
+        "256",
+        "--record",
+        str(out),
+        "--out",
+        str(out),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]
@@ -116,8 +176,12 @@ def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_m
     recorded = read_records([out])
     assert [r.origin for r in recorded] == ["greedy", "sample", "sample"] and {r.embedding_dim for r in recorded} == {0}
     assert all(r.tokens > 0 for r in recorded)
-    replayed = subprocess.run([sys.executable, "-m", "atlas_lsp.cli", "--replay", str(out), "--out", str(tmp_path / "r")],
-                              capture_output=True, text=True, timeout=120)
+    replayed = subprocess.run(
+        [sys.executable, "-m", "atlas_lsp.cli", "--replay", str(out), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert replayed.returncode == 0, replayed.stderr[-2000:]
     rules = {row["rule"]: row for row in json.loads((tmp_path / "r" / "replay.json").read_text())["rules"]}
     [row] = read_results(out)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
 
 
@@ -23,8 +22,11 @@ def test_single_mode_refuses_pipeline_switches(tmp_path: Path, capsys) -> None:
 
 
 def test_resume_refuses_to_mix_a_run_with_other_pipeline_settings(tmp_path: Path, capsys) -> None:
-    (tmp_path / "summary.json").write_text(json.dumps({"dataset": f"elsewhere/{EXAMPLES.name}", "mode": "pipeline",
-                                                       "pipeline": {"plan": True, "candidates": 4}}))
+    (tmp_path / "summary.json").write_text(
+        json.dumps(
+            {"dataset": f"elsewhere/{EXAMPLES.name}", "mode": "pipeline", "pipeline": {"plan": True, "candidates": 4}}
+        )
+    )
     assert bench("--mode", "pipeline", "--disable", "plan", "--resume", "--out", str(tmp_path)) == 2
     assert "pipeline plan was True, now False" in capsys.readouterr().err
 
@@ -47,6 +49,7 @@ def test_lens_records_are_refused_in_single_mode(tmp_path: Path, capsys) -> None
 
 def test_lens_records_are_refused_in_a_folder_of_another_models_records(tmp_path: Path, capsys) -> None:
     from fakes import synthetic_record
+
     from lens.records import append_records
 
     append_records(tmp_path / "records", [synthetic_record("p1", True)])

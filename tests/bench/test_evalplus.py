@@ -23,7 +23,7 @@ SHARED_ELEMENTS = {
     "task_id": "Mbpp/2",
     "entry_point": "similar_elements",
     "prompt": '"""\nWrite a function to find the shared elements from the given two lists.\n'
-              'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n',
+    'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))\n"""\n',
     "canonical_solution": "def similar_elements(a, b):\n    return tuple(sorted(set(a + ()) & set(b)))\n",
     "base_input": [[[3, 4, 5, 6], [5, 7, 4, 10]]],
     "plus_input": [[[1, 2], [2, 1]]],
@@ -107,8 +107,9 @@ async def test_a_problem_storing_its_empty_plus_inputs_as_an_object_keeps_its_ba
 
 async def test_a_row_without_an_entry_point_is_reported_and_the_others_load(tmp_path: Path) -> None:
     path = tmp_path / "MbppPlus.jsonl"
-    path.write_text(json.dumps(dict(SHARED_ELEMENTS, task_id="Mbpp/1", entry_point="")) + "\n"
-                    + json.dumps(SHARED_ELEMENTS) + "\n")
+    path.write_text(
+        json.dumps(dict(SHARED_ELEMENTS, task_id="Mbpp/1", entry_point="")) + "\n" + json.dumps(SHARED_ELEMENTS) + "\n"
+    )
     problems, errors = await load_evalplus(path, JUDGE)
     assert [p.task.task_id for p in problems] == ["Mbpp/2"]
     assert len(errors) == 1 and "line 1" in errors[0] and "entry_point" in errors[0]
@@ -120,7 +121,7 @@ HUMANEVAL_STYLE = dict(
     task_id="HumanEval/0",
     entry_point="add",
     prompt='def add(x: int, y: int) -> int:\n    """Add two numbers.\n\n    >>> add(2, 3)\n    5\n    >>> add(0, (1))\n'
-           '    1\n    """\n',
+    '    1\n    """\n',
     canonical_solution="    return x + y\n",
     base_input=[[1, 2]],
     plus_input=[],

@@ -11,8 +11,12 @@ from sandbox.testcases import TestCase, TestKind
 def problem(task_id: str, title: str = "") -> BenchProblem:
     return BenchProblem(
         task=Task(task_id=task_id, kind="call", statement="double x", entry_point="f"),
-        difficulty="easy", platform="test", contest_date="",
-        hidden_tests=(TestCase(TestKind.CALL, "[2]", "4"),), judge="full", title=title,
+        difficulty="easy",
+        platform="test",
+        contest_date="",
+        hidden_tests=(TestCase(TestKind.CALL, "[2]", "4"),),
+        judge="full",
+        title=title,
     )
 
 

@@ -35,7 +35,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
 def test_a_problem_is_judged_on_its_public_and_private_tests_together() -> None:
     (problem, *_) = load_livecodebench(EXAMPLES).problems
     assert problem.judge == "full"
-    assert [test.input for test in problem.hidden_tests] == ["3 5\n", "3 5\n", "-4 4\n", "1000000000 1000000000\n", "-7 -8\n"]
+    assert [test.input for test in problem.hidden_tests] == [
+        "3 5\n",
+        "3 5\n",
+        "-4 4\n",
+        "1000000000 1000000000\n",
+        "-7 -8\n",
+    ]
 
 
 def test_a_row_marked_public_only_is_judged_on_its_public_tests(tmp_path: Path) -> None:

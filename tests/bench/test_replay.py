@@ -6,6 +6,8 @@ import json
 from dataclasses import fields, replace
 from pathlib import Path
 
+from fakes import synthetic_record
+
 from atlas_lsp.bench.replay import (
     Pool,
     Seen,
@@ -17,7 +19,6 @@ from atlas_lsp.bench.replay import (
     replay,
     replay_report,
 )
-from fakes import synthetic_record
 from lens.records import append_records
 
 FAILS, PASSES = (0, 1), (1, 1)
@@ -26,8 +27,9 @@ FAILS, PASSES = (0, 1), (1, 1)
 def pool(*candidates: tuple[tuple[int, int], str, bool], problem: str = "p1") -> Pool:
     """A problem's pool from (examples passed/total, output on the generated input, hidden label), greedy first."""
     records = tuple(
-        synthetic_record(problem, label, examples=examples, outputs=(output,), origin="greedy" if i == 0 else "sample",
-                         tokens=10)
+        synthetic_record(
+            problem, label, examples=examples, outputs=(output,), origin="greedy" if i == 0 else "sample", tokens=10
+        )
         for i, (examples, output, label) in enumerate(candidates)
     )
     return Pool("synthetic.jsonl", problem, "easy", records, self_test_tokens=5)
@@ -65,8 +67,9 @@ def test_clusters_without_the_router_choose_the_largest_behaviour_cluster() -> N
 
 
 def test_adaptive_sampling_stops_at_the_first_wave_holding_a_candidate_that_passes_the_examples() -> None:
-    problem = pool((FAILS, "a", False), (FAILS, "a", False), (PASSES, "b", True), (PASSES, "c", False),
-                   (PASSES, "c", False))
+    problem = pool(
+        (FAILS, "a", False), (FAILS, "a", False), (PASSES, "b", True), (PASSES, "c", False), (PASSES, "c", False)
+    )
     pick = adaptive(wave=2)(problem.seen)
     assert (pick.index, pick.used) == (2, 3)
 

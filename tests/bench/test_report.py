@@ -8,8 +8,16 @@ from atlas_lsp.bench.report import summarize, write_report
 
 
 def row(question_id: str, judge: str = "full", passed: bool = False) -> dict:
-    return {"question_id": question_id, "judge": judge, "passed": passed, "difficulty": "easy", "platform": "leetcode",
-            "seconds": 1.0, "tokens_in": 10, "tokens_out": 5}
+    return {
+        "question_id": question_id,
+        "judge": judge,
+        "passed": passed,
+        "difficulty": "easy",
+        "platform": "leetcode",
+        "seconds": 1.0,
+        "tokens_in": 10,
+        "tokens_out": 5,
+    }
 
 
 def report_of(tmp_path: Path, rows: list[dict], **meta: object) -> str:
@@ -41,6 +49,9 @@ def test_the_report_counts_answers_that_passed_the_examples_and_then_the_judge(t
 
     rows = [checked("a", 2, True), checked("b", 2, False), checked("c", 1, False), row("d")]
     summary = summarize(rows, {})
-    assert (summary["answers_with_examples"], summary["answers_passing_examples"],
-            summary["answers_passing_examples_and_judge"]) == (3, 2, 1)
+    assert (
+        summary["answers_with_examples"],
+        summary["answers_passing_examples"],
+        summary["answers_passing_examples_and_judge"],
+    ) == (3, 2, 1)
     assert "2 of the 3 answers checked on them passed them all; 1 of those" in report_of(tmp_path, rows)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import FakeSandbox
 
 from atlas_lsp.bench.report import run_cpu_seconds
 from atlas_lsp.bench.runner import (
@@ -19,7 +20,6 @@ from atlas_lsp.bench.runner import (
 from engine.pipeline import Exploration
 from engine.runtime.base import RuntimeFailure
 from engine.task import Answer, Evidence, Task
-from fakes import FakeSandbox
 from sandbox.testcases import TestCase, TestKind
 
 DOUBLE = "def f(x):\n    return 2 * x\n"
@@ -28,28 +28,35 @@ DOUBLE = "def f(x):\n    return 2 * x\n"
 class ScriptedEngine:
     """Answers every task with DOUBLE, except the tasks named in `raising`, which raise what is given."""
 
-    def __init__(self, raising: frozenset[str] = frozenset(), error: Exception = KeyError("a fault of this problem only")) -> None:
+    def __init__(self, raising: frozenset[str] = frozenset(), error: Exception | None = None) -> None:
         self.raising = raising
-        self.error = error
+        self.error = error or KeyError("a fault of this problem only")
         self.solved: list[str] = []
 
     async def solve_exploring(self, task: Task) -> tuple[Answer, Exploration]:
         if task.task_id in self.raising:
             raise self.error
         self.solved.append(task.task_id)
-        return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0)), Exploration((), (), False)
+        return Answer(DOUBLE, 0.5, Evidence(candidates=1, examples_total=0, examples_passed=0)), Exploration(
+            (), (), False
+        )
 
 
 def problem(task_id: str) -> BenchProblem:
     return BenchProblem(
         task=Task(task_id=task_id, kind="call", statement="double x", entry_point="f"),
-        difficulty="easy", platform="test", contest_date="",
-        hidden_tests=(TestCase(TestKind.CALL, "[2]", "4"),), judge="full",
+        difficulty="easy",
+        platform="test",
+        contest_date="",
+        hidden_tests=(TestCase(TestKind.CALL, "[2]", "4"),),
+        judge="full",
     )
 
 
 async def run(out: Path, ids: list[str], engine: ScriptedEngine, resume: bool = True):
-    return await run_problems([problem(i) for i in ids], engine, FakeSandbox(), RunSettings(out, 1, resume), lambda row: None)
+    return await run_problems(
+        [problem(i) for i in ids], engine, FakeSandbox(), RunSettings(out, 1, resume), lambda row: None
+    )
 
 
 def row(question_id: str, **fields: object) -> str:

@@ -74,7 +74,7 @@ def register_page(name):
     registry.add(name, page_path(name))
     return registry
 ''',
-    "tests/test_core.py": '''from pkg.sub.core import make_title
+    "tests/test_core.py": """from pkg.sub.core import make_title
 
 
 def test_make_title_shouts():
@@ -83,7 +83,7 @@ def test_make_title_shouts():
 
 def test_arithmetic():
     assert 1 + 1 == 2
-''',
+""",
 }
 
 WriteFiles = Callable[[dict[str, str]], Path]

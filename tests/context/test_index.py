@@ -60,7 +60,10 @@ def test_definition_keeps_signature_docstring_exact_source_and_line(project_inde
 
 
 def test_multi_line_signature_with_decorator_is_kept_as_written(write_files, open_index) -> None:
-    text = "@cache\ndef area(\n    width: int,  # in metres: whole ones\n    height: int = 2,\n) -> int:\n    return width * height\n"
+    text = (
+        "@cache\ndef area(\n    width: int,  # in metres: whole ones\n    height: int = 2,\n) -> int:\n"
+        "    return width * height\n"
+    )
     area = open_index(write_files({"shapes.py": text})).definition("shapes", "area")
     assert area.signature == "def area(\n    width: int,  # in metres: whole ones\n    height: int = 2,\n) -> int:"
     assert area.source == text.rstrip("\n")

@@ -60,7 +60,10 @@ def test_reexported_name_is_followed_to_its_definition(write_files, open_index) 
 
 def test_star_import_is_followed_to_its_definition(write_files, open_index) -> None:
     root = write_files(
-        {"lib.py": "def helper():\n    return 1\n", "app.py": "from lib import *\n\n\ndef run():\n    return helper()\n"}
+        {
+            "lib.py": "def helper():\n    return 1\n",
+            "app.py": "from lib import *\n\n\ndef run():\n    return helper()\n",
+        }
     )
     assert reasons(gather(open_index(root), "app.py", "run"))["helper"] == "referenced"
 
@@ -133,7 +136,9 @@ def test_matches_the_stubs_file_imports_come_before_other_matches(write_files, o
         {
             "todo.py": 'from money import price_text\n\n\ndef price_label(cents):\n    """A price label."""\n    ...\n',
             "money.py": 'def price_text(cents):\n    """A price as text."""\n    return str(cents)\n',
-            "labels.py": 'def price_label_text(cents):\n    """A price label as label text."""\n    return str(cents)\n',
+            "labels.py": (
+                'def price_label_text(cents):\n    """A price label as label text."""\n    return str(cents)\n'
+            ),
         }
     )
     context = gather(open_index(root), "todo.py", "price_label")
@@ -157,7 +162,9 @@ def test_stubs_are_not_offered_as_related(write_files, open_index) -> None:
 
 def test_target_itself_is_never_included(project_index: WorkspaceIndex) -> None:
     context = gather(project_index, "pkg/util.py", "normalize")
-    assert ("pkg.util", "normalize") not in {(item.definition.module, item.definition.qualname) for item in context.items}
+    assert ("pkg.util", "normalize") not in {
+        (item.definition.module, item.definition.qualname) for item in context.items
+    }
 
 
 def test_a_parameter_is_not_a_reference_to_a_module_level_name(write_files, open_index) -> None:
@@ -212,11 +219,15 @@ def test_big_class_falls_back_to_its_outline(write_files, open_index) -> None:
         "from dataclasses import dataclass\n\n\n@dataclass\nclass Machine:\n"
         f'    """A machine with many steps."""\n\n    speed: int = 1\n\n{methods}'
     )
-    root = write_files({"machine.py": text, "run.py": "from machine import Machine\n\n\ndef run():\n    return Machine()\n"})
+    root = write_files(
+        {"machine.py": text, "run.py": "from machine import Machine\n\n\ndef run():\n    return Machine()\n"}
+    )
     context = gather(open_index(root), "run.py", "run", budget=300)
     [item] = context.items
     assert item.outlined and item.reason == "referenced"
-    assert item.text.startswith('# machine.py:4 (referenced)\n@dataclass\nclass Machine:\n    """A machine with many steps."""\n')
+    assert item.text.startswith(
+        '# machine.py:4 (referenced)\n@dataclass\nclass Machine:\n    """A machine with many steps."""\n'
+    )
     assert "    speed: int = 1\n" in item.text
     assert '    def step_9(self, amount: int) -> int:\n        """Step 9."""\n' in item.text
     assert "amount += 1" not in item.text
@@ -252,7 +263,7 @@ def test_updates_while_retrieving_from_another_thread_do_not_interfere(project: 
         try:
             for _ in range(30):
                 gather(project_index, "pkg/sub/core.py", "make_title")
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             errors.append(error)
 
     worker = threading.Thread(target=retrieve)

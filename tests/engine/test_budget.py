@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fakes import SELF_TESTS, FakeSandbox
+
 from engine.config import EngineConfig, PipelineConfig
 from engine.runtime.base import Generation, Message, SamplingParams
 from engine.service import Engine
 from engine.task import Example, Task
-from fakes import SELF_TESTS, FakeSandbox
 from sandbox.worker import encode_value
 
 TASK = Task("t", "call", "Return twice x.", "def f(x):\n", "f", (Example("[2]", encode_value(4)),))
@@ -31,7 +32,9 @@ class SeededRuntime:
         self.sample_seeds: list[int] = []
         self.self_test_calls = 0
 
-    async def generate_many(self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None) -> list[Generation]:
+    async def generate_many(
+        self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
+    ) -> list[Generation]:
         if "assert f(" in messages[-1].content:
             self.self_test_calls += 1
             return [Generation(SELF_TESTS, 10, 10, "stop") for _ in params]

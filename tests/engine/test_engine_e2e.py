@@ -28,10 +28,20 @@ def problem_row_with_canary() -> dict:
     public = [{"input": "2 3\n", "output": "5\n", "testtype": "stdin"}]
     private = [{"input": f"# {CANARY}\n4 5\n", "output": f"9 {CANARY}\n", "testtype": "stdin"}]
     return {
-        "question_title": "add", "question_content": "Read two integers A and B and print A + B.\n\nSample Input 1\n\n2 3\n\nSample Output 1\n\n5",
-        "platform": "atcoder", "question_id": "canary_add", "contest_id": "t", "contest_date": "2026-01-01T00:00:00",
-        "starter_code": "", "difficulty": "easy", "public_test_cases": json.dumps(public),
-        "private_test_cases": json.dumps(private), "metadata": "{}", "judge": "full",
+        "question_title": "add",
+        "question_content": (
+            "Read two integers A and B and print A + B.\n\nSample Input 1\n\n2 3\n\nSample Output 1\n\n5"
+        ),
+        "platform": "atcoder",
+        "question_id": "canary_add",
+        "contest_id": "t",
+        "contest_date": "2026-01-01T00:00:00",
+        "starter_code": "",
+        "difficulty": "easy",
+        "public_test_cases": json.dumps(public),
+        "private_test_cases": json.dumps(private),
+        "metadata": "{}",
+        "judge": "full",
     }
 
 
@@ -40,10 +50,29 @@ def test_hidden_tests_reach_no_prompt_and_no_stage(tmp_path: Path) -> None:
     dataset.write_text(json.dumps(problem_row_with_canary()) + "\n")
     trace = tmp_path / "trace"
     command = [
-        sys.executable, "-m", "atlas_lsp.cli", "--bench", str(dataset), "--mode", "pipeline", "--model", "small",
-        "--candidates", "2", "--max-tokens", "200", "--enable", "plan", "repair", "--trace", str(trace),
+        sys.executable,
+        "-m",
+        "atlas_lsp.cli",
+        "--bench",
+        str(dataset),
+        "--mode",
+        "pipeline",
+        "--model",
+        "small",
+        "--candidates",
+        "2",
+        "--max-tokens",
+        "200",
+        "--enable",
+        "plan",
+        "repair",
+        "--trace",
+        str(trace),
         # Recording writes the whole pool and always generates inputs: every stage meets the task.
-        "--record", str(tmp_path / "records"), "--out", str(tmp_path / "run"),
+        "--record",
+        str(tmp_path / "records"),
+        "--out",
+        str(tmp_path / "run"),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]

@@ -78,7 +78,7 @@ def test_test_asserts_that_cannot_become_call_examples_are_skipped(statement: st
 
 
 def test_an_assert_line_in_a_docstring_is_an_example_as_in_mbpp() -> None:
-    shown = docstring_examples('Add them.\nassert add(2, 3) == 5\n', "add")
+    shown = docstring_examples("Add them.\nassert add(2, 3) == 5\n", "add")
     assert shown.examples == (Example("[2, 3]", "5"),) and shown.unread == 0
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from engine.execute import CaseOutcome, Execution
 from engine.task import Example, Task
 
-TASK = Task("t", "stdin", "Print the sum.", examples=(Example("1 2\n", "3\n"), Example("2 2\n", "4\n"), Example("5 5\n", "10\n")))
+TASK = Task(
+    "t",
+    "stdin",
+    "Print the sum.",
+    examples=(Example("1 2\n", "3\n"), Example("2 2\n", "4\n"), Example("5 5\n", "10\n")),
+)
 
 
 def execution(*verdicts: str) -> Execution:

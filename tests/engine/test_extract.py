@@ -25,7 +25,10 @@ def test_empty_blocks_are_skipped() -> None:
 
 
 def test_prints_and_asserts_after_a_function_are_dropped() -> None:
-    code = 'import math\n\ndef f(x):\n    return x\n\nprint(f(2))\nassert f(1) == 1\nif __name__ == "__main__":\n    f(3)\n'
+    code = (
+        'import math\n\ndef f(x):\n    return x\n\nprint(f(2))\nassert f(1) == 1\nif __name__ == "__main__":\n'
+        "    f(3)\n"
+    )
     assert keep_definitions(code) == "import math\n\ndef f(x):\n    return x\n"
 
 

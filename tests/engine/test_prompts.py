@@ -30,7 +30,9 @@ def test_every_stage_message_starts_with_the_same_problem_header() -> None:
 def test_a_prompt_set_that_extends_another_takes_the_prompts_it_does_not_give() -> None:
     v2 = load_prompt_set("v2")
     assert v2.version == "v2"
-    assert v2.render("solve.call", starter_code="def f(): ...") == PROMPTS.render("solve.call", starter_code="def f(): ...")
+    assert v2.render("solve.call", starter_code="def f(): ...") == PROMPTS.render(
+        "solve.call", starter_code="def f(): ..."
+    )
     assert v2.render("solve.stdin") != PROMPTS.render("solve.stdin")
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fakes import PROGRAMS, FakeRuntime, FakeSandbox
+
 from engine.config import EngineConfig, PipelineConfig
 from engine.execute import CaseOutcome, Execution
 from engine.runtime.base import Generation, Message, SamplingParams
 from engine.service import Engine
 from engine.stages.tie_break import duel_of, is_close, verdict_of
 from engine.task import Example, Task
-from fakes import PROGRAMS, FakeRuntime, FakeSandbox
 from sandbox.worker import encode_value
 
 # Every program passes f(2) == 4. The one generated input, f(5), splits them: x*2 and x+x (three
@@ -21,8 +22,9 @@ SELF_TEST = "```python\nassert f(5) == 7\n```"
 
 
 def config(tie_break: bool) -> EngineConfig:
-    return EngineConfig(pipeline=PipelineConfig(candidates=4, wave=0, plan=False, router=False, repair=False,
-                                                tie_break=tie_break))
+    return EngineConfig(
+        pipeline=PipelineConfig(candidates=4, wave=0, plan=False, router=False, repair=False, tie_break=tie_break)
+    )
 
 
 class JudgingRuntime(FakeRuntime):
@@ -32,7 +34,9 @@ class JudgingRuntime(FakeRuntime):
         super().__init__()
         self.judge = judge
 
-    async def generate_many(self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None) -> list[Generation]:
+    async def generate_many(
+        self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
+    ) -> list[Generation]:
         prompt = messages[-1].content
         if "assert f(" in prompt:
             self.seen.append(prompt)

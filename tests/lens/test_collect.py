@@ -7,24 +7,32 @@ import inspect
 from dataclasses import replace
 from pathlib import Path
 
+from fakes import FakeRuntime, FakeSandbox
+
 from atlas_lsp.bench.collect import CollectSettings, collect
 from atlas_lsp.bench.runner import RESULTS_FILE, BenchProblem, RunSettings, read_results, run_problems
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
 from lens.records import RECORDS_FILE, read_records
-from fakes import FakeRuntime, FakeSandbox
 from sandbox.testcases import TestCase, TestKind
 from sandbox.worker import encode_value
 
 CANARY = "CANARY-3f9a-hidden"
 # Greedy plus four samples (one per fixed program): three right, two wrong.
-CONFIG = EngineConfig(pipeline=PipelineConfig(candidates=4, wave=0, self_tests_always=True, plan=False, router=False, repair=False, lens=False))
+CONFIG = EngineConfig(
+    pipeline=PipelineConfig(
+        candidates=4, wave=0, self_tests_always=True, plan=False, router=False, repair=False, lens=False
+    )
+)
 
 
 def problem(problem_id: str) -> BenchProblem:
     task = Task(problem_id, "call", "Return twice x.", "def f(x):\n", "f", (Example("[3]", encode_value(6)),))
-    hidden = (TestCase(TestKind.CALL, "[7]", encode_value(14)), TestCase(TestKind.CALL, f'["{CANARY}"]', encode_value(CANARY * 2)))
+    hidden = (
+        TestCase(TestKind.CALL, "[7]", encode_value(14)),
+        TestCase(TestKind.CALL, f'["{CANARY}"]', encode_value(CANARY * 2)),
+    )
     return BenchProblem(task, "easy", "synthetic", "", hidden, "full", title=f"slug-{problem_id}")
 
 
@@ -45,8 +53,13 @@ async def test_collection_resumes_without_duplicating_problems(tmp_path: Path) -
     engine = Engine(FakeRuntime(), FakeSandbox(), CONFIG)
     await collect([problem("p1")], engine, FakeSandbox(), settings(tmp_path), lambda *_: None)
     redone: list[str] = []
-    await collect([problem("p1"), problem("p2")], engine, FakeSandbox(), settings(tmp_path),
-                  lambda done, _: redone.append(done.task.task_id))
+    await collect(
+        [problem("p1"), problem("p2")],
+        engine,
+        FakeSandbox(),
+        settings(tmp_path),
+        lambda done, _: redone.append(done.task.task_id),
+    )
     assert redone == ["p2"]
     ids = [r.problem_id for r in read_records([tmp_path])]
     assert ids.count("p1") == ids.count("p2") == 5
@@ -85,7 +98,11 @@ async def test_a_bench_records_its_candidates_labelled_by_the_hidden_tests(tmp_p
     await bench(tmp_path, [problem("p1")], Engine(FakeRuntime(), FakeSandbox(), CONFIG))
     records = read_records([tmp_path / "records"])
     assert [(r.origin, r.label) for r in records] == [
-        ("greedy", True), ("sample", True), ("sample", True), ("sample", False), ("sample", False)
+        ("greedy", True),
+        ("sample", True),
+        ("sample", True),
+        ("sample", False),
+        ("sample", False),
     ]
     assert [row["question_id"] for row in read_results(tmp_path / "run")] == ["p1"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from fakes import PROGRAMS, FakeRuntime, FakeSandbox
+
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine, _open_lens
 from engine.task import Example, Task
 from lens.features import CandidateReading
-from fakes import PROGRAMS, FakeRuntime, FakeSandbox
 from sandbox.worker import encode_value
 
 # x = 2 is the one example: every program passes it (2*2 = 2+2 = 2**2 = 4), and the generated inputs
@@ -63,5 +64,8 @@ def test_the_engine_says_why_the_lens_is_off() -> None:
     class UnknownModel(FakeRuntime):
         model_id = "my-own.gguf"
 
-    assert _open_lens(UnknownModel(), PipelineConfig()) == (None, "Lens off: no Lens weights for model 'my-own.gguf' yet")
+    assert _open_lens(UnknownModel(), PipelineConfig()) == (
+        None,
+        "Lens off: no Lens weights for model 'my-own.gguf' yet",
+    )
     assert _open_lens(UnknownModel(), PipelineConfig(lens=False))[1] == "Lens off: turned off in the settings"

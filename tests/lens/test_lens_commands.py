@@ -8,10 +8,10 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
+from fakes import separable_records
 
 from atlas_lsp.commands.lens import run_eval, run_train
 from lens.records import RECORDS_FILE, LensRecord, append_records
-from fakes import separable_records
 
 
 def evaluate(records: Path, weights: Path, out: Path) -> int:
@@ -28,9 +28,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[LensRecord],
     return records, folder / "records", folder / "weights"
 
 
-def test_eval_reports_only_problems_the_weights_were_neither_trained_nor_validated_on(
-    trained, tmp_path: Path
-) -> None:
+def test_eval_reports_only_problems_the_weights_were_neither_trained_nor_validated_on(trained, tmp_path: Path) -> None:
     records, _, weights_dir = trained
     more = separable_records(problems=40)  # the same 30 problems, then 10 new ones
     append_records(tmp_path / "records", more)
@@ -41,7 +39,11 @@ def test_eval_reports_only_problems_the_weights_were_neither_trained_nor_validat
     lens_top1 = report["selection"]["lens"]
     assert lens_top1["problems"] == report["mixed_problems"] and len(lens_top1["ci95"]) == 2
     assert set(report["selection"]) == {
-        "lens", "random", "self_tests_only", "examples_then_self_tests", "examples_then_self_tests_with_lens"
+        "lens",
+        "random",
+        "self_tests_only",
+        "examples_then_self_tests",
+        "examples_then_self_tests_with_lens",
     }
 
 
@@ -74,8 +76,13 @@ def test_eval_of_a_damaged_records_file_is_a_clear_error(trained, tmp_path: Path
 def test_cross_validated_eval_needs_no_weights_and_scores_every_problem(tmp_path: Path) -> None:
     records = separable_records(problems=30)
     append_records(tmp_path / "records", records)
-    arguments = Namespace(lens_eval=str(tmp_path / "records"), folds=3, lens_weights=str(tmp_path / "none"),
-                          out=str(tmp_path / "eval"), model=None)
+    arguments = Namespace(
+        lens_eval=str(tmp_path / "records"),
+        folds=3,
+        lens_weights=str(tmp_path / "none"),
+        out=str(tmp_path / "eval"),
+        model=None,
+    )
     assert run_eval(arguments) == 0
     report = json.loads((tmp_path / "eval" / "lens_report.json").read_text())
     assert report["folds"] == 3 and report["problems"] == 30 and report["records"] == len(records)
@@ -90,14 +97,25 @@ def test_cross_validation_of_a_dataset_instead_of_records_is_refused(tmp_path: P
 
 def test_cross_validation_of_an_empty_records_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "records").mkdir()
-    arguments = Namespace(lens_eval=str(tmp_path / "records"), folds=3, lens_weights=None,
-                          out=str(tmp_path / "eval"), model=None)
+    arguments = Namespace(
+        lens_eval=str(tmp_path / "records"), folds=3, lens_weights=None, out=str(tmp_path / "eval"), model=None
+    )
     assert run_eval(arguments) == 2
 
 
 def test_collect_refuses_to_turn_off_a_stage_the_lens_features_come_from(tmp_path: Path) -> None:
     from atlas_lsp.cli import main
 
-    status = main(["--lens-collect", str(tmp_path / "problems.jsonl"), "--model", "small",
-                   "--out", str(tmp_path / "records"), "--disable", "self_tests"])
+    status = main(
+        [
+            "--lens-collect",
+            str(tmp_path / "problems.jsonl"),
+            "--model",
+            "small",
+            "--out",
+            str(tmp_path / "records"),
+            "--disable",
+            "self_tests",
+        ]
+    )
     assert status == 2 and not (tmp_path / "records").exists()

@@ -25,7 +25,12 @@ def test_a_record_survives_a_json_round_trip_with_a_float16_embedding(make_recor
     record = make_record("p1", True, embedding=embedding, title="slug", origin="plan:1")
     restored = LensRecord.from_dict(record.to_dict())
     assert np.allclose(restored.embedding, embedding, rtol=1e-3)
-    assert (restored.problem, restored.title, restored.origin, restored.label) == (record.problem, "slug", "plan:1", True)
+    assert (restored.problem, restored.title, restored.origin, restored.label) == (
+        record.problem,
+        "slug",
+        "plan:1",
+        True,
+    )
     assert restored.features == record.features and restored.behaviour == record.behaviour
 
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from fakes import neutral_features, separable_records
 
 import lens.train
 from lens.evaluate import evaluate, roc_auc
 from lens.records import LensRecord
 from lens.train import TrainSettings, cross_validated_energies, fold_of, in_validation, split_by_problem, train_lens
-from fakes import neutral_features, separable_records
 
 FAST = TrainSettings(hidden=16, max_epochs=150, patience=30)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from lens.features import FEATURE_NAMES
 from lens.model import LensNet
 from lens.scoring import Lens
 from lens.weights import LensMetadata, LensMismatch, load_lens, save_lens, weights_files
-from lens.features import FEATURE_NAMES
 
 SHA = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 DIM = 6
@@ -22,10 +22,20 @@ def small_lens() -> Lens:
     net = LensNet(DIM, len(FEATURE_NAMES), components=2, hidden=4, dropout=0.0)
     net.fit_input_scaling(torch.randn(10, DIM + len(FEATURE_NAMES)))
     metadata = LensMetadata(
-        model="small", model_sha256=SHA, embedding_dim=DIM, feature_names=FEATURE_NAMES, embedding_components=2,
-        hidden=4, dropout=0.0,
-        prompt_set="v1", trained="2025-01-01T00:00:00+00:00", seed=0, training_records=10,
-        training_problems=("slug-one",), validation_problems=("p2",), judges={"full": 10},
+        model="small",
+        model_sha256=SHA,
+        embedding_dim=DIM,
+        feature_names=FEATURE_NAMES,
+        embedding_components=2,
+        hidden=4,
+        dropout=0.0,
+        prompt_set="v1",
+        trained="2025-01-01T00:00:00+00:00",
+        seed=0,
+        training_records=10,
+        training_problems=("slug-one",),
+        validation_problems=("p2",),
+        judges={"full": 10},
         validation={"auc": 0.75, "lens_top1": None},
     )
     return Lens(net, metadata)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Union
 
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
-from pygls.protocol import default_converter
 
 SERVER_COMMAND = [sys.executable, "-m", "atlas_lsp.cli"]  # what `atlas-lsp` runs
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lsp"
@@ -66,9 +66,7 @@ class AtlasTestClient(LanguageClient):
     async def job_end(self, token: str, timeout: float = 900.0) -> types.WorkDoneProgressEnd:
         """The end of the job's progress; the default timeout allows for a model slowed by a busy machine."""
         return await until(
-            lambda: next(
-                (report for report in self.progress_reports.get(token, []) if report.kind == "end"), None
-            ),
+            lambda: next((report for report in self.progress_reports.get(token, []) if report.kind == "end"), None),
             timeout,
         )
 
@@ -77,7 +75,9 @@ def make_client() -> AtlasTestClient:
     client = AtlasTestClient(converter_factory=default_converter)
     register_lsp_features(client)
     client.protocol._converter.register_structure_hook(
-        Union[types.Command, types.CodeAction], _command_or_code_action(client.protocol._converter)
+        # The hook is keyed by the typing.Union object lsprotocol's converter looks up; `X | Y` is another type.
+        Union[types.Command, types.CodeAction],  # noqa: UP007
+        _command_or_code_action(client.protocol._converter),
     )
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)

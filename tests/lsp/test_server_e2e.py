@@ -249,4 +249,3 @@ async def test_edit_for_a_document_changed_meanwhile_is_refused(client: AtlasTes
     assert edits_for(client, uri) == []
     assert end.message == "Not applied: the file changed"
     assert any("file changed" in m.message for m in client.messages[first_message:])
-

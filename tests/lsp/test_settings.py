@@ -29,8 +29,16 @@ def test_every_setting_is_read_from_its_camel_case_key() -> None:
     )
     assert problems == []
     assert settings == Settings(
-        model="small", budget="high", candidates=2, max_tokens=256, test_seconds=2.5, lens=False, trace_dir="/tmp/t",
-        workspace_context=False, context_tokens=600, context_exclude=("vendor/**",),
+        model="small",
+        budget="high",
+        candidates=2,
+        max_tokens=256,
+        test_seconds=2.5,
+        lens=False,
+        trace_dir="/tmp/t",
+        workspace_context=False,
+        context_tokens=600,
+        context_exclude=("vendor/**",),
     )
 
 

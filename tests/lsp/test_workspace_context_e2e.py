@@ -63,8 +63,11 @@ async def run_action_on(client: AtlasTestClient, path: Path, function: str, titl
     line = next(number for number, line in enumerate(text.splitlines()) if line.startswith(f"def {function}("))
     shown = len(client.messages)
     await client.job_end(await client.start_action(uri, line, title))
-    edited = [apply_text_edits(text, edits_of(params)[1]) for params in client.applied_edits
-              if params.label and function in params.label]
+    edited = [
+        apply_text_edits(text, edits_of(params)[1])
+        for params in client.applied_edits
+        if params.label and function in params.label
+    ]
     return (edited[-1] if edited else text), [message.message for message in client.messages[shown:]]
 
 

@@ -19,7 +19,6 @@ OTHER_TASK = [Message("user", "Write a Python function that sums a list of integ
 GREEDY = SamplingParams(max_tokens=40)
 
 
-
 async def test_batched_greedy_sequences_equal_the_unbatched_greedy_output(runtime: EmbeddedRuntime) -> None:
     alone = await runtime.generate(ASK_FOR_CODE, GREEDY)
     batched = await runtime.generate_many(ASK_FOR_CODE, [GREEDY] * 4)
@@ -78,7 +77,9 @@ async def test_a_prompt_sharing_a_cached_start_skips_that_prefill(runtime: Embed
 
 
 async def test_a_cached_prompt_gives_the_same_greedy_output(runtime: EmbeddedRuntime) -> None:
-    long_prompt = [Message("user", "Explain what this does, then rewrite it:\n" + "x = [i * i for i in range(10)]\n" * 12)]
+    long_prompt = [
+        Message("user", "Explain what this does, then rewrite it:\n" + "x = [i * i for i in range(10)]\n" * 12)
+    ]
     fresh = await runtime.generate(long_prompt, GREEDY)
     cached = await runtime.generate(long_prompt, GREEDY)
     assert cached.text == fresh.text
@@ -103,4 +104,7 @@ async def test_without_batching_later_samples_reuse_the_cached_prompt(one_sequen
     statement = [Message("user", "Given a list of words, return the longest one that is a palindrome. " * 4)]
     reused_before = one_sequence_runtime.stats.prompt_tokens_reused
     await one_sequence_runtime.generate_many(statement, [replace(GREEDY, max_tokens=2)] * 2)
-    assert one_sequence_runtime.stats.prompt_tokens_reused - reused_before >= one_sequence_runtime.count_tokens(statement[0].content) - 4
+    assert (
+        one_sequence_runtime.stats.prompt_tokens_reused - reused_before
+        >= one_sequence_runtime.count_tokens(statement[0].content) - 4
+    )

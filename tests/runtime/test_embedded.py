@@ -21,7 +21,6 @@ ASK_FOR_CODE = [Message("user", "Write a Python function is_even(n) that returns
 ASK_FOR_ESSAY = [Message("user", "Write a long essay about the history of computing, in detail.")]
 
 
-
 async def test_generation_returns_text_and_token_counts(runtime: EmbeddedRuntime) -> None:
     generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=64))
     assert "def is_even" in generation.text
@@ -43,7 +42,9 @@ async def test_max_tokens_caps_the_completion(runtime: EmbeddedRuntime) -> None:
 
 async def test_token_callback_sees_the_whole_text(runtime: EmbeddedRuntime) -> None:
     pieces: list[str] = []
-    generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=24), lambda _, text: pieces.append(text))
+    generation = await runtime.generate(
+        ASK_FOR_CODE, SamplingParams(max_tokens=24), lambda _, text: pieces.append(text)
+    )
     assert "".join(pieces) == generation.text
 
 
@@ -51,7 +52,9 @@ async def test_cancelling_stops_generation_within_a_second(runtime: EmbeddedRunt
     token_times: list[float] = []
 
     async def generate_long() -> None:
-        await runtime.generate(ASK_FOR_ESSAY, SamplingParams(max_tokens=2000), lambda *_: token_times.append(time.monotonic()))
+        await runtime.generate(
+            ASK_FOR_ESSAY, SamplingParams(max_tokens=2000), lambda *_: token_times.append(time.monotonic())
+        )
 
     with anyio.fail_after(120):
         async with anyio.create_task_group() as group:

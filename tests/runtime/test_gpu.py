@@ -9,7 +9,9 @@ import pytest
 from engine.runtime.gpu import Device, GpuSupport, gpu_support, offload_failure, offloaded_layers, resolve_gpu_layers
 
 CPU_BUILD = GpuSupport(offload=False)
-GPU_BUILD = GpuSupport(offload=True, backends=("CUDA",), devices=(Device("CUDA0", "NVIDIA L4", 2 * 1024**3, 24 * 1024**3),))
+GPU_BUILD = GpuSupport(
+    offload=True, backends=("CUDA",), devices=(Device("CUDA0", "NVIDIA L4", 2 * 1024**3, 24 * 1024**3),)
+)
 cpu_build_only = pytest.mark.skipif(llama_cpp.llama_supports_gpu_offload(), reason="this llama.cpp build can offload")
 
 

@@ -63,7 +63,9 @@ def test_progress_reports_bytes_up_to_the_total(part_root: Path, tmp_path: Path)
     chunks = [b"GGUF" * 4, b"x" * 9]
     make_part_packages(part_root, "progress-test-part", chunks)
     seen: list[tuple[int, int]] = []
-    assemble(packaged("progress-test-part", chunks), tmp_path / "models", lambda done, total: seen.append((done, total)))
+    assemble(
+        packaged("progress-test-part", chunks), tmp_path / "models", lambda done, total: seen.append((done, total))
+    )
     assert seen[-1] == (25, 25)
 
 

@@ -49,7 +49,12 @@ class RunsAShellCommand:
 
 def test_public_fields_are_read_from_a_row() -> None:
     problem = load_dataset(FIXTURE).problems[0]
-    assert (problem.question_id, problem.title, problem.platform, problem.difficulty) == ("fx_sum", "Sum", "atcoder", "easy")
+    assert (problem.question_id, problem.title, problem.platform, problem.difficulty) == (
+        "fx_sum",
+        "Sum",
+        "atcoder",
+        "easy",
+    )
     assert problem.content == "Print A+B."
     assert problem.contest_date == "2024-01-01T00:00:00"
     assert problem.public_tests == (TestCase(TestKind.STDIN, "1 2\n", "3\n"),)
@@ -80,7 +85,10 @@ def test_judge_marker_is_kept() -> None:
 
 
 def test_compressed_private_tests_are_decoded(tmp_path: Path) -> None:
-    row = dict(fixture_rows()[0], private_test_cases=official_encoding([{"input": "2 2\n", "output": "4\n", "testtype": "stdin"}]))
+    row = dict(
+        fixture_rows()[0],
+        private_test_cases=official_encoding([{"input": "2 2\n", "output": "4\n", "testtype": "stdin"}]),
+    )
     dataset = load_dataset(write_rows(tmp_path / "rows.jsonl", [row]))
     assert dataset.row_errors == ()
     assert dataset.hidden_tests["fx_sum"] == (TestCase(TestKind.STDIN, "2 2\n", "4\n"),)
@@ -120,7 +128,12 @@ def test_row_error_reads_as_a_sentence() -> None:
 
 
 def test_good_rows_load_next_to_malformed_ones() -> None:
-    assert [problem.question_id for problem in load_dataset(FIXTURE).problems] == ["fx_sum", "9001", "fx_echo", "fx_bad_testtype"]
+    assert [problem.question_id for problem in load_dataset(FIXTURE).problems] == [
+        "fx_sum",
+        "9001",
+        "fx_echo",
+        "fx_bad_testtype",
+    ]
 
 
 def test_duplicate_question_id_is_a_row_error(tmp_path: Path) -> None:

@@ -49,5 +49,7 @@ async def test_a_program_without_tests_runs_nothing_and_does_not_pass(sandbox: S
 
 
 async def test_limits_can_be_changed_for_one_run(sandbox: Sandbox) -> None:
-    result = await sandbox.run(SLEEP_ONE_SECOND, [TestCase(TestKind.STDIN, "", "done\n")], limits=Limits(wall_seconds=0.3))
+    result = await sandbox.run(
+        SLEEP_ONE_SECOND, [TestCase(TestKind.STDIN, "", "done\n")], limits=Limits(wall_seconds=0.3)
+    )
     assert result.tests[0].verdict is Verdict.TIME_LIMIT

@@ -17,8 +17,14 @@ SOLUTIONS = FIXTURES / "solutions.jsonl"
 
 def judge_args(out: Path, **overrides) -> argparse.Namespace:
     values = dict(
-        judge=str(DATASET), solutions=str(SOLUTIONS), out=str(out), public_only=False,
-        timeout=None, jobs=2, limit=None, verbose=False,
+        judge=str(DATASET),
+        solutions=str(SOLUTIONS),
+        out=str(out),
+        public_only=False,
+        timeout=None,
+        jobs=2,
+        limit=None,
+        verbose=False,
     )
     values.update(overrides)
     return argparse.Namespace(**values)
@@ -49,7 +55,10 @@ def test_summary_counts_problems_solutions_and_tests(tmp_path: Path) -> None:
     assert judge_command.run(judge_args(tmp_path)) == 0
     summary = summary_of(tmp_path)
     assert {key: summary[key] for key in ("problems", "passed", "solutions", "solutions_passed")} == {
-        "problems": 3, "passed": 3, "solutions": 4, "solutions_passed": 3,
+        "problems": 3,
+        "passed": 3,
+        "solutions": 4,
+        "solutions_passed": 3,
     }
     # fx_sum: a failing program stops at its first test, the right one runs 3; isEven runs 3; echo runs 1.
     assert (summary["tests_run"], summary["tests_passed"]) == (1 + 3 + 3 + 1, 3 + 3 + 1)

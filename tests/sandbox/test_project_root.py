@@ -22,8 +22,9 @@ def project(tmp_path: Path) -> Path:
 
 async def test_code_imports_a_module_of_the_project(sandbox: Sandbox, project: Path) -> None:
     code = "from shop.prices import with_tax\n\ndef total(amounts):\n    return sum(with_tax(a) for a in amounts)\n"
-    result = await sandbox.run(code, [TestCase(TestKind.CALL, "[[10, 5]]", "18.0")], entry_point="total",
-                               project_root=project)
+    result = await sandbox.run(
+        code, [TestCase(TestKind.CALL, "[[10, 5]]", "18.0")], entry_point="total", project_root=project
+    )
     assert result.tests[0].verdict is Verdict.PASSED
 
 

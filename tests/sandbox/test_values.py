@@ -11,7 +11,21 @@ from sandbox import OpaqueValue, decode_value, encode_value
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, 0, -(10**30), 2.5, "text", [1, [2, "x"]], (1, 2), {1, 2}, frozenset({3}), {(1, 2): [3], "k": None}, b"\x00\xff", 1 - 2j],
+    [
+        None,
+        True,
+        0,
+        -(10**30),
+        2.5,
+        "text",
+        [1, [2, "x"]],
+        (1, 2),
+        {1, 2},
+        frozenset({3}),
+        {(1, 2): [3], "k": None},
+        b"\x00\xff",
+        1 - 2j,
+    ],
 )
 def test_value_survives_the_round_trip_with_its_type(value) -> None:
     decoded = decode_value(encode_value(value))
@@ -35,7 +49,9 @@ def test_unknown_object_becomes_an_opaque_value_equal_to_nothing_else() -> None:
             return "Point(1, 2)"
 
     decoded = decode_value(encode_value(Point()))
-    assert decoded == OpaqueValue("test_unknown_object_becomes_an_opaque_value_equal_to_nothing_else.<locals>.Point", "Point(1, 2)")
+    assert decoded == OpaqueValue(
+        "test_unknown_object_becomes_an_opaque_value_equal_to_nothing_else.<locals>.Point", "Point(1, 2)"
+    )
     assert decoded != "Point(1, 2)"
 
 
