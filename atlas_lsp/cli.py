@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
+from types import ModuleType
 
 from atlas_lsp import __version__
-from engine.config import BUDGETS, GPU_LAYERS_ALLOWED, parse_gpu_layers
+from engine.config import BUDGETS, GPU_LAYERS_ALLOWED, GpuLayers, parse_gpu_layers
 
 # flag -> (module in atlas_lsp.commands, its entry point). Each module exposes `add_arguments(parser)`
 # and entry points taking the parsed arguments and returning the exit status.
@@ -110,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _gpu_layers(text: str):
+def _gpu_layers(text: str) -> GpuLayers:
     try:
         return parse_gpu_layers(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {GPU_LAYERS_ALLOWED}, got {text!r}") from None
 
 
-def _command_module(module_name: str):
+def _command_module(module_name: str) -> ModuleType:
     return importlib.import_module(f"atlas_lsp.commands.{module_name}")
 
 
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for flag, (module_name, entry_point) in HEADLESS_MODES.items():
         if getattr(args, flag) not in (None, False):
-            return getattr(_command_module(module_name), entry_point)(args)
-    return _command_module("serve").run(args)
+            run: Callable[[argparse.Namespace], int] = getattr(_command_module(module_name), entry_point)
+            return run(args)
+    serve: Callable[[argparse.Namespace], int] = _command_module("serve").run
+    return serve(args)
 
 
 if __name__ == "__main__":

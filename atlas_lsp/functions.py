@@ -187,7 +187,7 @@ def _functions(tree: ast.Module, lines: list[str]) -> Iterator[FunctionSite]:
 
 def node_start(node: ast.stmt) -> int:
     """0-based first line of a statement, its decorators included."""
-    decorators = getattr(node, "decorator_list", [])
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
     return min([node.lineno, *(decorator.lineno for decorator in decorators)]) - 1
 
 

@@ -160,7 +160,7 @@ RULES = {
 }
 
 
-def merge_settings(*sources: Mapping[str, Any] | None) -> tuple[Settings, list[SettingsProblem]]:
+def merge_settings(*sources: object) -> tuple[Settings, list[SettingsProblem]]:
     """Defaults, overridden by each source in turn; problems name every value that was not used.
 
     A rejected value leaves the setting as the earlier sources (or the default) made it.
@@ -181,7 +181,8 @@ def merge_settings(*sources: Mapping[str, Any] | None) -> tuple[Settings, list[S
                 problems.append(SettingsProblem(key, value, f"unknown setting (known: {', '.join(RULES)})"))
                 continue
             try:
-                settings = replace(settings, **{rule.field: rule.read(value)})
+                change: dict[str, Any] = {rule.field: rule.read(value)}
+                settings = replace(settings, **change)
             except ValueError as reason:
                 problems.append(SettingsProblem(key, value, str(reason)))
     return settings, [_with_value_used(problem, settings) for problem in problems]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.counters import BusyClock
 from engine.stages.repair import Failure
 from engine.stages.self_tests import GeneratedTest
 from engine.task import CaseStatus, Task
@@ -69,13 +70,16 @@ class Execution:
 class Executor:
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
+        self.busy = BusyClock()
+        """Wall time with a sandbox run in flight, for `Engine.counters`."""
 
     async def run(self, task: Task, code: str, tests: Sequence[GeneratedTest]) -> Execution:
         kind = TestKind(task.kind)
         cases = [TestCase(kind, example.input, example.output) for example in task.examples]
         cases += [TestCase(kind, test.input) for test in tests]
         project_root = Path(task.project_root) if task.project_root else None
-        result = await self._sandbox.run(code, cases, entry_point=task.entry_point, project_root=project_root)
+        with self.busy.running():
+            result = await self._sandbox.run(code, cases, entry_point=task.entry_point, project_root=project_root)
         outcomes = [_outcome(kind, test) for test in result.tests]
         examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
         matched = sum(

@@ -24,7 +24,7 @@ from engine.stages.repair import propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import GeneratedTest, generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
-from engine.task import Answer, CaseResult, Event, Evidence, Example, Task, VerifyReport
+from engine.task import Answer, CaseResult, CaseStatus, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
 from lens.features import Behaviour, CandidateReading
 from sandbox.worker import encode_value
@@ -241,6 +241,7 @@ class Pipeline:
             votes = sum(1 for run in reference_runs if run.tests[index].output == expected)
             trusted = votes * 2 > len(reference_runs)
             outcome = subject.tests[index]
+            status: CaseStatus
             if outcome.output == expected:
                 status = "passed"
             elif outcome.output is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
+from engine.counters import EngineCounters
 from engine.execute import Executor
 from engine.models import Progress, packaged_sha256
 from engine.pipeline import Exploration, Pipeline
@@ -64,7 +65,8 @@ class Engine:
         self.lens_status = lens_status
         """One line saying whether the Lens ranks candidates, and if not, why."""
         self._lens = lens
-        self._pipeline = Pipeline(runtime, Executor(sandbox), config.pipeline, Tracer(config.trace_dir), lens)
+        self._executor = Executor(sandbox)
+        self._pipeline = Pipeline(runtime, self._executor, config.pipeline, Tracer(config.trace_dir), lens)
 
     @classmethod
     async def open(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
@@ -85,6 +87,21 @@ class Engine:
     def backend(self) -> str:
         """What serves the model (the llama.cpp build, or a server's address)."""
         return self._runtime.backend
+
+    def counters(self) -> EngineCounters:
+        """The work done since the engine opened; subtract an earlier snapshot for one job's share."""
+        # Only the embedded runtime decodes in-process and times it (its `DecoderStats`); a server does not say.
+        stats = getattr(self._runtime, "stats", None)
+        if stats is None:
+            return EngineCounters(sandbox_seconds=self._executor.busy.seconds)
+        return EngineCounters(
+            sandbox_seconds=self._executor.busy.seconds,
+            prefill_seconds=stats.prefill_seconds,
+            decode_seconds=stats.decode_seconds,
+            prompt_tokens_evaluated=stats.prompt_tokens_evaluated,
+            prompt_tokens_reused=stats.prompt_tokens_reused,
+            tokens_decoded=stats.tokens_decoded,
+        )
 
     @property
     def lens_trained_on(self) -> frozenset[str]:

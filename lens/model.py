@@ -13,6 +13,12 @@ from torch import nn
 
 
 class LensNet(nn.Module):
+    # Buffers, registered in __init__; declared so their type is a tensor, not "tensor or module".
+    embedding_mean: torch.Tensor
+    embedding_basis: torch.Tensor
+    input_mean: torch.Tensor
+    input_std: torch.Tensor
+
     def __init__(self, embedding_dim: int, feature_count: int, components: int, hidden: int, dropout: float) -> None:
         super().__init__()
         width = components + feature_count
@@ -44,11 +50,12 @@ class LensNet(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Energies, one per row of `inputs`."""
-        return self.layers((self._project(inputs) - self.input_mean) / self.input_std).squeeze(-1)
+        energies: torch.Tensor = self.layers((self._project(inputs) - self.input_mean) / self.input_std)
+        return energies.squeeze(-1)
 
     @property
     def _embedding_dim(self) -> int:
-        return self.embedding_mean.shape[0]
+        return int(self.embedding_mean.shape[0])
 
     def _project(self, inputs: torch.Tensor) -> torch.Tensor:
         embeddings, features = inputs[:, : self._embedding_dim], inputs[:, self._embedding_dim :]

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class LensRecord:
             )
         return lens_input(self.embedding, self.features.vector())
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         embedding = (
             {}
             if self.embedding is None
@@ -107,7 +107,7 @@ class LensRecord:
         }
 
     @classmethod
-    def from_dict(cls, raw: dict) -> LensRecord:
+    def from_dict(cls, raw: dict[str, Any]) -> LensRecord:
         behaviour = raw["behaviour"]
         return cls(
             problem_id=raw["problem_id"],
@@ -179,7 +179,7 @@ def read_records(folders: Iterable[Path]) -> list[LensRecord]:
     A last line without its newline is a problem a crash cut off: it is skipped and collected again.
     Any other damaged line raises UnreadableRecords, since skipping it would silently lose a problem.
     """
-    records = []
+    records: list[LensRecord] = []
     for folder in folders:
         path = folder / RECORDS_FILE
         if not path.exists():

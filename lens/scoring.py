@@ -20,9 +20,12 @@ class Lens:
     def energies(self, readings: Sequence[CandidateReading]) -> list[float]:
         if not readings:
             return []
-        return self.energies_of(np.stack([reading.input_vector() for reading in readings])).tolist()
+        return [
+            float(energy) for energy in self.energies_of(np.stack([reading.input_vector() for reading in readings]))
+        ]
 
     def energies_of(self, inputs: np.ndarray) -> np.ndarray:
         """Energies of stacked input vectors (see lens.features.lens_input)."""
         with torch.no_grad():
-            return self.net(torch.from_numpy(inputs.astype(np.float32))).numpy()
+            energies: np.ndarray = self.net(torch.from_numpy(inputs.astype(np.float32))).numpy()
+            return energies

@@ -68,7 +68,8 @@ def fold_of(split_key: str, folds: int) -> int:
 
 
 def split_by_problem(records: Sequence[LensRecord], share: float) -> tuple[list[LensRecord], list[LensRecord]]:
-    training, validation = [], []
+    training: list[LensRecord] = []
+    validation: list[LensRecord] = []
     for record in records:
         (validation if in_validation(record.split_key, share) else training).append(record)
     return training, validation
@@ -181,7 +182,7 @@ def cross_validated_energies(
         if not len(held_out):
             continue
         lens = train_lens([record for record, f in zip(records, fold, strict=True) if f != k], settings)
-        energies[held_out] = lens.energies_of(np.stack([records[i].input_vector() for i in held_out]))
+        energies[held_out] = lens.energies_of(np.stack([records[int(i)].input_vector() for i in held_out]))
     return energies
 
 
@@ -213,7 +214,7 @@ def _fit(train_batch: _Batch, validation_batch: _Batch, settings: TrainSettings)
             energies = net(train_batch.inputs)
             calibration = train_batch.calibration_loss(energies)
             loss = train_batch.ranking_loss(energies) + settings.calibration_weight * calibration
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch's stubs leave Tensor.backward untyped
             optimizer.step()
             current = validation_loss(net)
             if current < best_loss:

@@ -27,6 +27,7 @@ import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeGuard
 
 from sandbox.results import Verdict
 from sandbox.testcases import TestCase, TestKind
@@ -136,7 +137,7 @@ def _all_close(actual: object, expected: object, atol: float) -> bool:
     return abs(actual - expected) <= atol + EVALPLUS_RTOL * abs(expected)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float))
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from sandbox.testcases import TestCase, TestKind
 
@@ -127,7 +128,7 @@ def parse_rows(lines: Iterable[str], *, source: str = "<rows>") -> Dataset:
     return Dataset(source, tuple(problems), MappingProxyType(hidden), tuple(errors))
 
 
-def _question_id(row: dict) -> str:
+def _question_id(row: dict[str, Any]) -> str:
     value = row.get("question_id")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -136,7 +137,7 @@ def _question_id(row: dict) -> str:
     return value
 
 
-def _parse_row(row: dict, question_id: str) -> tuple[Problem, tuple[TestCase, ...]]:
+def _parse_row(row: dict[str, Any], question_id: str) -> tuple[Problem, tuple[TestCase, ...]]:
     texts = {}
     for name in TEXT_FIELDS:
         value = row.get(name)

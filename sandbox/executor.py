@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from subprocess import PIPE
-from typing import IO
+from typing import IO, Any
 
 import anyio
 import anyio.abc
@@ -201,12 +201,16 @@ class _WorkerSession:
         # Without a pid namespace, a dedicated uid is how leftover processes are found.
         self._uid_to_clear = uid_to_clear
         self._limits = limits
+        assert process.stdin is not None and process.stdout is not None, "the worker is started with pipes"
+        self._stdin = process.stdin
         self._stdout = BufferedByteReceiveStream(process.stdout)
         # Outcomes carry stdout and the return value, each capped at output_bytes, JSON-escaped.
         self._max_line_bytes = 16 * limits.output_bytes + MIB
         self._sandbox_pidfd: int | None = None
 
-    async def run(self, header: dict, tests: Sequence[TestCase], stop_at_first_failure: bool) -> list[TestResult]:
+    async def run(
+        self, header: dict[str, Any], tests: Sequence[TestCase], stop_at_first_failure: bool
+    ) -> list[TestResult]:
         results: list[TestResult] = []
         lost: WorkerLost | None = None
         idle = False  # True once the worker waits for its next test, so it can leave on its own
@@ -236,7 +240,7 @@ class _WorkerSession:
             results.extend(rest for _ in range(len(tests) - len(results)))
         return results
 
-    async def _start(self, header: dict) -> None:
+    async def _start(self, header: dict[str, Any]) -> None:
         await self._send(header)
         reply = await self._receive(STARTUP_SECONDS, "starting")
         if reply != {"ready": True}:
@@ -258,13 +262,13 @@ class _WorkerSession:
         verdict, detail = grade_answer(test, outcome["stdout"], outcome["returned"])
         return TestResult(verdict, detail=detail, **common)
 
-    async def _send(self, message: dict) -> None:
+    async def _send(self, message: dict[str, Any]) -> None:
         try:
-            await self._process.stdin.send(json.dumps(message).encode("utf-8") + b"\n")
+            await self._stdin.send(json.dumps(message).encode("utf-8") + b"\n")
         except (anyio.BrokenResourceError, anyio.ClosedResourceError) as error:
             raise WorkerLost("the sandbox worker ended") from error
 
-    async def _receive(self, timeout: float, doing: str) -> dict:
+    async def _receive(self, timeout: float, doing: str) -> dict[str, Any]:
         try:
             with anyio.fail_after(timeout):
                 line = await self._stdout.receive_until(b"\n", max_bytes=self._max_line_bytes)
@@ -275,7 +279,8 @@ class _WorkerSession:
         except anyio.DelimiterNotFound as error:
             raise WorkerLost(f"the sandbox worker sent an oversized message while {doing}") from error
         try:
-            return json.loads(line)
+            message: dict[str, Any] = json.loads(line)
+            return message
         except ValueError as error:
             raise WorkerLost(f"the sandbox worker sent garbage while {doing}") from error
 
@@ -300,7 +305,7 @@ class _WorkerSession:
         if not graceful:
             self._kill()
         try:
-            await self._process.stdin.aclose()
+            await self._stdin.aclose()
         except OSError:
             pass  # the worker is already gone
         with anyio.move_on_after(EXIT_SECONDS):

@@ -168,8 +168,8 @@ def build_launch(
     if report.fully_isolated:
         project_mount = ["--ro-bind", project_root, SANDBOX_PROJECT] if project_root else []
         project_path = (SANDBOX_PROJECT,) if project_root else ()
-        if info_fd is None:
-            raise ValueError("bubblewrap launches need an info_fd")
+        if info_fd is None or report.bwrap_path is None:
+            raise ValueError("bubblewrap launches need an info_fd and the report's bwrap_path")
         command = [
             report.bwrap_path,
             *_namespace_options(report.runs_as_root, report.bwrap_options),

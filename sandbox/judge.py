@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import anyio
 
@@ -171,7 +172,7 @@ async def _run_all(
 
 def summarize(
     report: JudgeReport, *, dataset: str, solutions: str, per_test_wall_seconds: float, isolation: str
-) -> dict:
+) -> dict[str, Any]:
     grades = report.grades
     selections = Counter(grade.selection.name for grade in grades)
     reasons = Counter(grade.selection.reason for grade in grades if grade.selection.reason)
@@ -203,7 +204,7 @@ def summarize(
     }
 
 
-def result_row(grade: ProblemGrade) -> dict:
+def result_row(grade: ProblemGrade) -> dict[str, Any]:
     """One results.jsonl line. Details of hidden tests are withheld (see the module docstring)."""
     return {
         "question_id": grade.problem.question_id,
@@ -218,8 +219,8 @@ def result_row(grade: ProblemGrade) -> dict:
     }
 
 
-def _solution_row(result: ProgramResult, public_count: int) -> dict:
-    row = {
+def _solution_row(result: ProgramResult, public_count: int) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "passed": result.passed,
         "verdict": result.verdict.value,
         "tests_run": result.tests_run,
@@ -238,7 +239,7 @@ def _failed(test: TestResult) -> bool:
     return test.verdict not in (Verdict.PASSED, Verdict.RAN, Verdict.NOT_RUN)
 
 
-def _failure_row(index: int, test: TestResult, *, public: bool) -> dict:
+def _failure_row(index: int, test: TestResult, *, public: bool) -> dict[str, Any]:
     row = {"test": index, "public": public, "verdict": test.verdict.value, "seconds": round(test.seconds, 4)}
     if public:
         row["detail"] = test.detail

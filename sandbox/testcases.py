@@ -54,8 +54,8 @@ class TestCase:
     match: CallMatch = "equal"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kind, TestKind):
-            object.__setattr__(self, "kind", TestKind(self.kind))
+        # Callers may give the kind's string ("stdin"); a member maps to itself.
+        object.__setattr__(self, "kind", TestKind(self.kind))
         if not isinstance(self.input, str):
             raise TypeError(f"TestCase.input must be str, got {type(self.input).__name__}")
         if self.expected is not None and not isinstance(self.expected, str):

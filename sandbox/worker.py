@@ -38,7 +38,11 @@ import select
 import signal
 import sys
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+
+if TYPE_CHECKING:  # the worker imports little at start-up: every test forks from it
+    import ctypes
+    import types
 
 # LiveCodeBench's `import_string`, run before every answer. It ends with `from builtins import *`, so
 # `pow` is the builtin again after `from math import *`.
@@ -98,7 +102,7 @@ def _to_json(value: object) -> object:
     if isinstance(value, complex):
         return {"complex": [value.real, value.imag]}
     if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-        return _to_json(value.item())
+        return _to_json(value.item())  # type: ignore[attr-defined]  # a numpy scalar, checked above
     return {"repr": repr(value), "type": type(value).__qualname__}
 
 
@@ -131,7 +135,7 @@ def decode_value(text: str) -> object:
         raise ValueError(f"malformed encoded value: {error!r}") from error
 
 
-def _from_tagged(tagged: dict) -> object:
+def _from_tagged(tagged: dict[str, Any]) -> object:
     if len(tagged) == 1:
         ((tag, payload),) = tagged.items()
         if tag == "tuple":
@@ -156,10 +160,10 @@ def _from_tagged(tagged: dict) -> object:
 
 class Program(NamedTuple):
     source: str
-    code: object | None  # the compiled code object, None when it does not compile
+    code: types.CodeType | None  # None when it does not compile
     compile_error: str
     entry_point: str | None
-    namespace: dict
+    namespace: dict[str, Any]
 
 
 class WorkFiles(NamedTuple):
@@ -208,12 +212,12 @@ def main() -> None:
         _send(channel_out, outcome)
 
 
-def _send(channel, message: dict) -> None:
+def _send(channel: BinaryIO, message: dict[str, Any]) -> None:
     channel.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
     channel.flush()
 
 
-def _apply_worker_limits(limits: dict, uid_shared_with_host: bool) -> None:
+def _apply_worker_limits(limits: dict[str, Any], uid_shared_with_host: bool) -> None:
     processes = limits["processes"]
     if uid_shared_with_host:
         # The count covers every process of the uid on the host, so the budget is added on top.
@@ -254,7 +258,7 @@ def _load_program(source: str, entry_point: str | None) -> Program:
     # Threads take their default stack size from RLIMIT_STACK, which is large here for deep recursion in
     # the main thread; keep Python threads at the usual 8 MiB so a few of them fit in the address space.
     _thread.stack_size(THREAD_STACK_BYTES)
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(PREAMBLE, namespace)
     try:
         code = compile(source, "<solution>", "exec")
@@ -273,8 +277,14 @@ def _drop_privileges(uid: int, workdir: str) -> None:
 
 
 def _run_test(
-    program: Program, kind: str, test_input: str, limits: dict, files: WorkFiles, reap_all: bool, libc
-) -> dict:
+    program: Program,
+    kind: str,
+    test_input: str,
+    limits: dict[str, Any],
+    files: WorkFiles,
+    reap_all: bool,
+    libc: ctypes.CDLL,
+) -> dict[str, Any]:
     if program.code is None:
         return _outcome("runtime_error", 0.0, stderr_tail=program.compile_error, detail="the program does not compile")
     # The previous test's program could have left anything under these names, a symlink included.
@@ -316,7 +326,9 @@ def _run_test(
     return _classify(kind, wait_status, usage, timed_out, seconds, limits, files)
 
 
-def _child(program: Program, kind: str, test_input: str, limits: dict, files: WorkFiles, libc) -> int:
+def _child(
+    program: Program, kind: str, test_input: str, limits: dict[str, Any], files: WorkFiles, libc: ctypes.CDLL
+) -> int:
     os.setpgid(0, 0)
     # Dropping privileges made the zygote non-dumpable; without this /dev/stdin (/proc/self/fd/0) fails.
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
@@ -350,7 +362,8 @@ def _child(program: Program, kind: str, test_input: str, limits: dict, files: Wo
         exit_code = EXIT_EXCEPTION
     for stream in (sys.stdout, sys.__stdout__, sys.stderr, sys.__stderr__):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except BaseException:
             pass  # a full output file (EFBIG) is reported from its size by the worker
     return exit_code
@@ -367,6 +380,7 @@ def _print_program_traceback(error: BaseException) -> None:
 
 
 def _run_script(program: Program) -> None:
+    assert program.code is not None, "_run_test answers a program that does not compile without running it"
     program.namespace["__name__"] = "__main__"
     try:
         exec(program.code, program.namespace)
@@ -389,9 +403,12 @@ def _call_entry_point(program: Program, kind: str, test_input: str) -> object:
         # LiveCodeBench never has an empty input; here it means a call without arguments.
         arguments = [json.loads(line) for line in test_input.split("\n")] if test_input else []
     else:
-        arguments = decode_value(test_input)
-        if not isinstance(arguments, list):
-            raise TypeError(f"a call test's input must be a list of arguments, got {type(arguments).__name__}")
+        decoded = decode_value(test_input)
+        if not isinstance(decoded, list):
+            raise TypeError(f"a call test's input must be a list of arguments, got {type(decoded).__name__}")
+        arguments = decoded
+    assert program.code is not None, "_run_test answers a program that does not compile without running it"
+    assert program.entry_point is not None, "a call test names the function it calls"
     # Not "__main__": LiveCodeBench imports LeetCode answers as a module, so a guarded self-test block stays off.
     program.namespace["__name__"] = "solution"
     exec(program.code, program.namespace)
@@ -446,12 +463,18 @@ def _reap_orphans(wait: bool) -> None:
 
 
 def _classify(
-    kind: str, wait_status: int, usage, timed_out: bool, seconds: float, limits: dict, files: WorkFiles
-) -> dict:
+    kind: str,
+    wait_status: int,
+    usage: resource.struct_rusage,
+    timed_out: bool,
+    seconds: float,
+    limits: dict[str, Any],
+    files: WorkFiles,
+) -> dict[str, Any]:
     stdout = _read_text(files.stdout, limits["output_bytes"])
     stderr_tail = _read_tail(files.stderr)
     max_rss_bytes = usage.ru_maxrss * 1024
-    common = {"stdout": stdout, "stderr_tail": stderr_tail, "max_rss_bytes": max_rss_bytes}
+    common: dict[str, Any] = {"stdout": stdout, "stderr_tail": stderr_tail, "max_rss_bytes": max_rss_bytes}
     if any(_size(path) >= limits["output_bytes"] for path in (files.stdout, files.stderr, files.returned)):
         return _outcome(
             "output_limit", seconds, **common, detail=f"output reached the {limits['output_bytes']} byte limit"
@@ -497,7 +520,7 @@ def _outcome(
     returned: str | None = None,
     detail: str = "",
     max_rss_bytes: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "status": status,
         "seconds": seconds,

@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -29,7 +30,7 @@ from sandbox.executor import Sandbox
 from sandbox.testcases import CallMatch, TestCase, TestKind
 from sandbox.worker import encode_value
 
-Arguments = list
+Arguments = list[Any]
 
 
 def _as_tuple(value: object) -> object:
@@ -71,7 +72,7 @@ def _every_list_a_tuple(value: object) -> object:
 
 
 def _all_lists_tuples(arguments: Arguments) -> Arguments:
-    return list(_every_list_a_tuple(arguments))  # type: ignore[arg-type]
+    return [_every_list_a_tuple(argument) for argument in arguments]
 
 
 def _sets_or_empty_dicts(arguments: Arguments) -> Arguments:
@@ -176,7 +177,8 @@ def read_evalplus_rows(
             lines = handle.read().splitlines()
     except OSError as error:
         raise DatasetError(f"cannot read {path}: {error}") from None
-    rows, errors = [], []
+    rows: list[EvalplusRow] = []
+    errors: list[str] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or (limit is not None and len(rows) >= limit):
             continue
@@ -217,7 +219,7 @@ class EvalplusRow:
     examples_unread: int = 0
 
     @classmethod
-    def read(cls, row: dict) -> EvalplusRow:
+    def read(cls, row: dict[str, Any]) -> EvalplusRow:
         task_id = row["task_id"]
         if not isinstance(row["entry_point"], str) or not row["entry_point"]:
             raise ValueError(f"{task_id} names no entry_point")
@@ -246,7 +248,7 @@ class EvalplusRow:
         return BenchProblem(self.task, "", "evalplus", "", hidden, "full", examples_unread=self.examples_unread)
 
 
-def _evalplus_task(row: dict, examples: tuple[Example, ...]) -> Task:
+def _evalplus_task(row: dict[str, Any], examples: tuple[Example, ...]) -> Task:
     prompt = row["prompt"]
     return Task(
         task_id=row["task_id"],

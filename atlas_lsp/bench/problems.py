@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from atlas_lsp.bench.evalplus import load_evalplus
-from atlas_lsp.bench.runner import BenchProblem
-from engine.task import Example, Task
+from atlas_lsp.bench.runner import BenchProblem, JudgeKind
+from engine.task import Example, Task, TaskKind
 from sandbox.dataset import Dataset, DatasetError, Problem, load_dataset, parse_rows
 from sandbox.executor import Sandbox
 from sandbox.judge import PUBLIC_AND_HIDDEN, select_tests
@@ -26,7 +26,7 @@ class LoadedBench:
 
 def task_of(problem: Problem) -> Task:
     """The solver's view of a LiveCodeBench problem: statement, starter code, public examples."""
-    kind = "functional" if problem.func_name else "stdin"
+    kind: TaskKind = "functional" if problem.func_name else "stdin"
     return Task(
         task_id=problem.question_id,
         kind=kind,
@@ -96,11 +96,11 @@ def load_livecodebench_hub(version: str) -> LoadedBench:
 
 def _livecodebench_bench(dataset: Dataset) -> LoadedBench:
     problems = []
-    judges = set()
+    judges: set[JudgeKind] = set()
     for problem in dataset.problems:
         # As LiveCodeBench grades: public and private tests together, unless the row is marked public-only.
         selection = select_tests(problem, dataset.hidden_tests.get(problem.question_id, ()), public_only=False)
-        judge = "full" if selection.name == PUBLIC_AND_HIDDEN else "public-only"
+        judge: JudgeKind = "full" if selection.name == PUBLIC_AND_HIDDEN else "public-only"
         judges.add(judge)
         problems.append(
             BenchProblem(
@@ -134,7 +134,7 @@ def select_problems(
     return chosen[:limit] if limit else chosen
 
 
-def _overall(judges: set[str]) -> str:
+def _overall(judges: set[JudgeKind]) -> str:
     if judges == {"full"}:
         return "full"
     return "public-only" if judges == {"public-only"} else "mixed"

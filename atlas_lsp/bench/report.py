@@ -121,7 +121,7 @@ def run_cpu_seconds(rows: Sequence[dict[str, Any]]) -> float | None:
     such rows the total is known only when no two of them overlapped.
     """
     sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    older = []
+    older: list[dict[str, Any]] = []
     for row in rows:
         (sessions[row["session"]] if "session" in row else older).append(row)
     total = sum(
@@ -132,7 +132,7 @@ def run_cpu_seconds(rows: Sequence[dict[str, Any]]) -> float | None:
         if busy_seconds(spans) < sum(row["finished_at"] - row["started_at"] for row in spans) - 1.0:
             return None
         total += sum(row.get("cpu_seconds", 0.0) for row in older)
-    return total
+    return float(total)
 
 
 def busy_seconds(rows: Sequence[dict[str, Any]]) -> float:

@@ -149,7 +149,7 @@ async def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    switches: dict[str, object] = {stage: True for stage in args.enable}
+    switches: dict[str, Any] = {stage: True for stage in args.enable}
     switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
     if args.candidates or args.budget:
         switches["candidates"] = args.candidates or BUDGETS[args.budget]
@@ -261,8 +261,8 @@ async def _bench(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             status = 128 + stopped_by
-        for error in errors:
-            print(f"error: problem {error.question_id} failed and has no result: {error.error}", file=sys.stderr)
+        for failure in errors:
+            print(f"error: problem {failure.question_id} failed and has no result: {failure.error}", file=sys.stderr)
         if errors:
             print("Rerun with --resume to try those problems again.", file=sys.stderr)
             status = 1
@@ -333,7 +333,8 @@ def judge_sandbox(test_seconds: float | None = None, uid_offset: int = JUDGE_UID
 
 def _previous_run(out: Path) -> dict[str, Any]:
     try:
-        return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        summary: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        return summary
     except (OSError, json.JSONDecodeError):
         return {}
 

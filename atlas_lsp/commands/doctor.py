@@ -18,7 +18,7 @@ from atlas_lsp import __version__
 from atlas_lsp.terminal import ProgressBar
 from engine.config import EmbeddedSettings, RuntimeConfig
 from engine.models import PACKAGED_MODELS, ModelError, resolve_model_file, verify_checksum
-from engine.runtime import Message, RuntimeFailure, SamplingParams, open_runtime
+from engine.runtime import Message, Runtime, RuntimeFailure, SamplingParams, open_runtime
 from engine.runtime.gpu import GpuSupport, gpu_support
 
 PACKAGES = ("llama-cpp-python", "torch", "numpy", "anyio", "pygls", "lsprotocol")
@@ -157,7 +157,7 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         await runtime.aclose()
 
 
-def _report_offload(runtime, embedded: EmbeddedSettings) -> None:
+def _report_offload(runtime: Runtime, embedded: EmbeddedSettings) -> None:
     from engine.runtime.embedded import EmbeddedRuntime
 
     if not isinstance(runtime, EmbeddedRuntime):  # a server decides its own offload

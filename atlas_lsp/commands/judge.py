@@ -13,8 +13,12 @@ import logging
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import anyio
+
+if TYPE_CHECKING:
+    from sandbox.judge import JudgeReport, ProblemGrade
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits() if args.timeout is None else Limits(wall_seconds=args.timeout)
     sandbox = Sandbox(limits, jobs=args.jobs)
 
-    def show_progress(grade) -> None:
+    def show_progress(grade: ProblemGrade) -> None:
         if args.verbose:
             verdicts = ", ".join(solution.verdict.value for solution in grade.solutions)
             print(f"{grade.problem.question_id:>12} {'PASS' if grade.passed else 'FAIL'}  {verdicts}", file=sys.stderr)
@@ -103,7 +107,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _print_table(report, summary: dict, out: Path) -> None:
+def _print_table(report: JudgeReport, summary: dict[str, Any], out: Path) -> None:
     rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for grade in report.grades:
         for key in (grade.problem.platform, "all"):

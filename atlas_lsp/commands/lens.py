@@ -346,7 +346,7 @@ def _report(records: Sequence[LensRecord], energies: np.ndarray, header: dict[st
     from atlas_lsp.bench.stats import wilson_interval
     from lens.evaluate import evaluate
 
-    result = evaluate(records, energies, selection_rules())
+    result = evaluate(records, energies.tolist(), selection_rules())
 
     def score(method: MethodScore, with_interval: bool) -> dict[str, Any]:
         entry: dict[str, Any] = {"correct": method.correct, "problems": method.problems, "accuracy": method.accuracy}

@@ -6,6 +6,8 @@ runs; each action carries a command that does the slow part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from atlas_lsp.features.actions import Action
@@ -41,6 +43,6 @@ def register(server: AtlasServer) -> None:
         ]
 
 
-def _wants_rewrites(only: list[str] | None) -> bool:
+def _wants_rewrites(only: Sequence[str] | None) -> bool:
     """`only` filters by kind prefix: `refactor` asks for `refactor.rewrite` too."""
     return only is None or any(KIND == kind or KIND.startswith(f"{kind}.") for kind in only)

@@ -8,6 +8,7 @@ meanwhile, in which case the edit is dropped and the user told so.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from atlas_lsp.features.messages import log, tell
 from atlas_lsp.features.progress import JobProgress, job_progress
 from atlas_lsp.features.rewrite import Replacement, UnusableAnswer
 from atlas_lsp.features.targets import Target, target_named
+from atlas_lsp.features.usage import usage_message
 from atlas_lsp.functions import FunctionSite, ModuleSource, parse_module, split_lines
 from atlas_lsp.jobs import AlreadyRunning, JobKey
 from atlas_lsp.server import AtlasServer
@@ -91,6 +93,7 @@ async def _job(
             if isinstance(target, FunctionSite):
                 workspace = await server.workspace_code.context_for(Path(snapshot.path), target, server.settings)
             async with server.engine.lease(server.settings.engine_config(), progress.on_model_bytes) as engine:
+                work_before, started = engine.counters(), time.monotonic()
                 outcome = await run_action(
                     engine,
                     action,
@@ -101,6 +104,8 @@ async def _job(
                     progress.on_event,
                     workspace,
                 )
+                engine_seconds, work = time.monotonic() - started, engine.counters().since(work_before)
+            log(server, usage_message(title, outcome, work, engine_seconds))
         except ModelError as error:
             progress.final_message = "The model cannot be used"
             tell(server, f"{title}: {error.problem} Fix: {error.fix}", types.MessageType.Error)

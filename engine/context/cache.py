@@ -14,6 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from engine.context.definitions import Definition, ModuleInfo
 
@@ -65,7 +66,7 @@ def save_records(path: Path, root: Path, records: list[FileRecord]) -> None:
     os.replace(file.name, path)
 
 
-def _record_to_json(record: FileRecord) -> dict:
+def _record_to_json(record: FileRecord) -> dict[str, Any]:
     module = record.module
     return {
         "path": record.path,
@@ -85,14 +86,14 @@ def _record_to_json(record: FileRecord) -> dict:
     }
 
 
-def _definition_to_json(definition: Definition) -> dict:
+def _definition_to_json(definition: Definition) -> dict[str, Any]:
     data = {field.name: getattr(definition, field.name) for field in fields(Definition)}
     data["uses"], data["references"] = sorted(definition.uses), list(definition.references)
     del data["module"], data["path"]  # the module's own
     return data
 
 
-def _record_from_json(entry: dict) -> FileRecord:
+def _record_from_json(entry: dict[str, Any]) -> FileRecord:
     module_data = entry["module"]
     module = None
     if module_data is not None:

@@ -155,14 +155,17 @@ def header_text(node: HeaderNode, lines: list[str]) -> str:
 def _header_end(node: HeaderNode, lines: list[str]) -> tuple[int, int]:
     # The colon that ends a header is the first one after the header's last expression: between them
     # there can only be brackets, commas, whitespace and comments.
-    parts: list[ast.AST | None] = list(getattr(node, "type_params", ()))
+    parts: list[ast.expr | ast.arg | None] = list(getattr(node, "type_params", ()))
     if isinstance(node, ast.ClassDef):
         parts += [*node.bases, *(keyword.value for keyword in node.keywords)]
     else:
         arguments = node.args
         parts += [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *arguments.defaults]
         parts += [*arguments.kw_defaults, arguments.vararg, arguments.kwarg, node.returns]
-    ends = [(part.end_lineno, part.end_col_offset) for part in parts if part is not None]
+    # Parsed nodes always carry their end; the fallback only satisfies the optional fields' type.
+    ends = [
+        (part.end_lineno or part.lineno, part.end_col_offset or part.col_offset) for part in parts if part is not None
+    ]
     line, byte_column = max(ends, default=(node.lineno, node.col_offset))
     for number in range(line, node.body[0].lineno + 1):
         text = lines[number - 1]

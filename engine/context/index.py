@@ -261,7 +261,7 @@ class WorkspaceIndex:
 
     def _refresh(self) -> None:
         """Derive the lookups from the records; called with the lock held."""
-        modules = {}
+        modules: dict[str, ModuleInfo] = {}
         for path in sorted(self._records):  # when two files claim one module name, the same one always wins
             module = self._records[path].module
             if module is not None:

@@ -104,7 +104,7 @@ def _class_body_outline(node: ast.ClassDef, lines: list[str]) -> list[str]:
                 rendered += [*signature, *_docstring_lines(first_line, "        ")]
             else:
                 rendered += [*signature[:-1], signature[-1] + " ..."]
-        elif statement.end_lineno - statement.lineno < MAX_FIELD_LINES:
+        elif (statement.end_lineno or statement.lineno) - statement.lineno < MAX_FIELD_LINES:
             written = "\n".join(lines[statement.lineno - 1 : statement.end_lineno])
             rendered += ["    " + line for line in textwrap.dedent(written).split("\n")]
     return rendered

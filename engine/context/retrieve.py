@@ -143,5 +143,7 @@ def _is_stub(definition: Definition) -> bool:
         function = ast.parse(textwrap.dedent(definition.source)).body[0]
     except (SyntaxError, IndexError):
         return False
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
     body = function.body[1:] if ast.get_docstring(function) is not None else function.body
     return all(is_placeholder(statement) for statement in body)

@@ -21,7 +21,8 @@ class PromptSet:
         template: Any = self.data
         for part in key.split("."):
             template = template[part]
-        return template.format(**fields)
+        rendered: str = template.format(**fields)
+        return rendered
 
     def user_message(self, key: str, statement: str, **fields: str) -> str:
         """The problem header, then the instruction at `key`: one shared prefix for every stage."""
@@ -29,7 +30,8 @@ class PromptSet:
 
     @property
     def system(self) -> str:
-        return self.data["system"]
+        system: str = self.data["system"]
+        return system
 
 
 class UnknownPromptSet(ValueError):

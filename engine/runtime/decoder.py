@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class DecoderStats:
     prompt_tokens_reused: int = 0
     most_requests_in_one_step: int = 0
     most_sequences_in_one_step: int = 0
+    prefill_seconds: float = 0.0
+    """Time spent evaluating prompts (embeddings included)."""
+    decode_seconds: float = 0.0
+    """Time spent in decode steps: the model's forward pass and sampling."""
 
 
 @dataclass
@@ -98,7 +103,9 @@ class _Sequence:
 class Decoder:
     """Owns a llama.cpp context and serves generation and embedding requests from its thread."""
 
-    def __init__(self, model: llama_cpp.llama_model_p, vocab, limits: DecoderLimits, n_threads: int) -> None:
+    def __init__(
+        self, model: llama_cpp.llama_model_p, vocab: llama_cpp.llama_vocab_p, limits: DecoderLimits, n_threads: int
+    ) -> None:
         self._model = model
         self._vocab = vocab
         self._limits = limits
@@ -303,7 +310,9 @@ class Decoder:
                 self._put(index, token, start + offset + index, seq_id, output_all)
             if offset + size >= len(tokens):
                 self._batch.logits[len(chunk) - 1] = True
+            started = time.perf_counter()
             self._decode()
+            self.stats.prefill_seconds += time.perf_counter() - started
             self.stats.prompt_tokens_evaluated += len(chunk)
             if output_all:
                 hidden.append(self._embeddings_rows(len(chunk)))
@@ -340,6 +349,7 @@ class Decoder:
         self._retire_finished()
         if not self._active:
             return
+        started = time.perf_counter()
         self._batch.n_tokens = len(self._active)
         for slot, sequence in enumerate(self._active):
             self._put(slot, sequence.pending_token, sequence.position, sequence.seq_id, True)
@@ -354,6 +364,7 @@ class Decoder:
         for sequence, token in zip(self._active, tokens, strict=True):
             sequence.position += 1
             self._accept(sequence, token)
+        self.stats.decode_seconds += time.perf_counter() - started
         self._retire_finished()
 
     def _accept(self, sequence: _Sequence, token: int) -> None:
@@ -440,7 +451,7 @@ def _common_length(first: list[int], second: list[int]) -> int:
     return length
 
 
-def _piece(vocab, token: int) -> bytes:
+def _piece(vocab: llama_cpp.llama_vocab_p, token: int) -> bytes:
     buffer = ctypes.create_string_buffer(64)
     size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
     if size < 0:

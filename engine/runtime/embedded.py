@@ -10,11 +10,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import anyio
 import llama_cpp
 import numpy as np
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 from engine.config import EmbeddedSettings
 from engine.models import ModelError, check_gguf_file
@@ -53,8 +55,8 @@ class EmbeddedRuntime:
 
     def _open_model(self, settings: EmbeddedSettings, offloading: bool) -> None:
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
-        self._embedding_dim = llama_cpp.llama_model_n_embd(self._model)
-        self._layers = llama_cpp.llama_model_n_layer(self._model)
+        self._embedding_dim: int = llama_cpp.llama_model_n_embd(self._model)
+        self._layers: int = llama_cpp.llama_model_n_layer(self._model)
         self._formatter = _chat_formatter(self._model, self._vocab)
         self._max_sequences = settings.max_sequences
         threads = settings.threads or os.cpu_count() or 1
@@ -130,9 +132,7 @@ class EmbeddedRuntime:
         params: Sequence[SamplingParams],
         on_token: TokenCallback | None = None,
     ) -> list[Generation]:
-        prompt = self._tokenize(
-            self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
-        )
+        prompt = self._tokenize(self._formatter(messages=[_chat_message(m) for m in messages]).prompt)
         # More samples than sequence slots are decoded slot-sized group after group; each later group
         # finds the prompt in the prefix cache.
         width = self._max_sequences
@@ -192,7 +192,7 @@ def _llama_errors() -> Iterator[list[str]]:
 
     reasons: list[str] = []
 
-    @llama_cpp.llama_log_callback
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # a ctypes CFUNCTYPE, untyped upstream
     def collect(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         line = text.decode("utf-8", errors="replace")
         for marker in ("error loading model: ", "failed to initialize the context: "):
@@ -231,7 +231,12 @@ def _shifted(on_token: TokenCallback, offset: int) -> TokenCallback:
     return lambda index, text: on_token(index + offset, text)
 
 
-def _chat_formatter(model, vocab) -> Jinja2ChatFormatter:
+def _chat_message(message: Message) -> ChatCompletionRequestMessage:
+    # llama-cpp-python types one TypedDict per role; the role here is a plain string.
+    return cast(ChatCompletionRequestMessage, {"role": message.role, "content": message.content})
+
+
+def _chat_formatter(model: llama_cpp.llama_model_p, vocab: llama_cpp.llama_vocab_p) -> Jinja2ChatFormatter:
     template = _metadata(model, "tokenizer.chat_template")
     if not template:
         raise ModelError(
@@ -248,13 +253,14 @@ def _chat_formatter(model, vocab) -> Jinja2ChatFormatter:
     )
 
 
-def _token_text(vocab, token: int) -> str:
+def _token_text(vocab: llama_cpp.llama_vocab_p, token: int) -> str:
     if token < 0:
         return ""
-    return llama_cpp.llama_vocab_get_text(vocab, token).decode("utf-8", errors="replace")
+    text: bytes = llama_cpp.llama_vocab_get_text(vocab, token)
+    return text.decode("utf-8", errors="replace")
 
 
-def _metadata(model, key: str) -> str | None:
+def _metadata(model: llama_cpp.llama_model_p, key: str) -> str | None:
     size = llama_cpp.llama_model_meta_val_str(model, key.encode(), None, 0)
     if size < 0:
         return None

@@ -138,12 +138,14 @@ def offload_failure(
     )
 
 
-def _ggml():
+def _ggml() -> ctypes.CDLL:
     """ggml's backend registry, through the library llama-cpp-python already loaded.
 
     llama-cpp-python declares none of these functions: they are declared here from ggml-backend.h of
     the pinned release. `llama_cpp._ggml` is internal, so its absence means "unknown", not an error."""
-    from llama_cpp._ggml import libggml as ggml
+    from llama_cpp._ggml import libggml
+
+    ggml: ctypes.CDLL = libggml
 
     pointer, size = ctypes.c_void_p, ctypes.c_size_t
     text = ctypes.c_char_p
