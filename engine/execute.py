@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.candidates import Failure, GeneratedTest
 from engine.counters import BusyClock
-from engine.stages.repair import Failure
-from engine.stages.self_tests import GeneratedTest
 from engine.task import CaseStatus, Task
 from sandbox.executor import Sandbox
 from sandbox.results import TestResult

@@ -6,27 +6,29 @@ prompt, a selection step or a repair step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import anyio
 
 from engine.calls import Meter, TaskCalls
+from engine.candidates import Behaviour, Candidate, GeneratedTest
 from engine.config import PipelineConfig
 from engine.execute import Execution, Executor
 from engine.prompts import load_prompt_set
 from engine.runtime.base import Runtime
-from engine.stages.generate import Candidate, greedy_candidate, planned_candidate, sampled_candidates
+from engine.stages import PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TESTS
+from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.read import read_candidates
 from engine.stages.repair import propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
-from engine.stages.self_tests import GeneratedTest, generate_tests
+from engine.stages.self_tests import generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
 from engine.task import Answer, CaseResult, CaseStatus, Event, Evidence, Example, Task, VerifyReport
 from engine.trace import Tracer
-from lens.features import Behaviour, CandidateReading
+from lens.features import CandidateReading
 from sandbox.worker import encode_value
 
 if TYPE_CHECKING:
@@ -34,6 +36,18 @@ if TYPE_CHECKING:
 
 SELF_TEST_COUNT = 6
 REPAIR_SAMPLES = 2
+
+# An answer's confidence, for the editor's message: how much the public examples back it.
+CONFIDENCE_ROUTER_STOP = 0.6
+"""The first attempt passed every public example and the router stopped there."""
+CONFIDENCE_LONE_ATTEMPT_PASSES = 0.5
+"""The first attempt, the only candidate, passed every public example."""
+CONFIDENCE_FIRST_PASSING = 0.5
+"""Selection off: the first candidate that passes every public example."""
+CONFIDENCE_REPAIR_PASSES = 0.7
+"""A repair that passes the examples and the user's failing tests."""
+CONFIDENCE_NOTHING_PASSES = 0.1
+"""No candidate passes every public example: the best effort, flagged as such."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +89,12 @@ class Pipeline:
     async def _choose(self, calls: TaskCalls, task: Task, exploration: Exploration) -> Answer:
         candidates, executions = exploration.candidates, exploration.executions
         if not exploration.escalated:
-            first_passes = _behaviour(executions[0]).proves_itself
-            confidence = (0.6 if self._config.router else 0.5) if first_passes else 0.1
+            if not _behaviour(executions[0]).proves_itself:
+                confidence = CONFIDENCE_NOTHING_PASSES
+            elif self._config.router:
+                confidence = CONFIDENCE_ROUTER_STOP
+            else:
+                confidence = CONFIDENCE_LONE_ATTEMPT_PASSES
             return self._answer(calls, candidates, executions, 0, confidence)
         if self._config.selection:
             behaviours = exploration.behaviours
@@ -99,7 +117,8 @@ class Pipeline:
             )
         passing = [i for i, e in enumerate(executions) if e.passes_examples]
         chosen = passing[0] if passing else 0
-        return self._answer(calls, candidates, executions, chosen, 0.5 if passing else 0.1)
+        confidence = CONFIDENCE_FIRST_PASSING if passing else CONFIDENCE_NOTHING_PASSES
+        return self._answer(calls, candidates, executions, chosen, confidence)
 
     async def explore(self, task: Task, emit: Callable[[Event], None]) -> Exploration:
         """Every candidate the solve path would choose from, executed, without choosing."""
@@ -111,7 +130,6 @@ class Pipeline:
         return await read_candidates(self._runtime, self._prompts, task, codes, exploration.behaviours, indices)
 
     async def _explore(self, calls: TaskCalls, task: Task) -> Exploration:
-        config = self._config
         calls.trace(
             "task",
             statement=task.statement,
@@ -119,68 +137,82 @@ class Pipeline:
             examples=[(e.input, e.output) for e in task.examples],
             context=task.context,
         )
-        calls.event("generate", 0, 4, "first attempt")
-        candidates = [await greedy_candidate(calls, task, config.max_tokens)]
-        executions = [await self._execute(calls, task, candidates[0], [])]
-        first_passes = _behaviour(executions[0]).proves_itself
-        stopped_by_router = config.router and first_passes
-        if stopped_by_router:
+        state = _Exploring()
+        stages = [spec for spec in SOLVE_STAGES if spec.switch is None or getattr(self._config, spec.switch)]
+        state.progress_total = sum(spec.progress for spec in stages)
+        for spec in stages:
+            if state.settled:
+                break
+            calls.event(spec.name, state.progress_done, state.progress_total, spec.message)
+            await spec.run(self, calls, task, state)
+            state.progress_done += spec.progress
+        return Exploration(tuple(state.candidates), tuple(state.executions), state.escalated, tuple(state.tests))
+
+    async def _first_attempt(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        state.candidates.append(await greedy_candidate(calls, task, self._config.max_tokens))
+        state.executions.append(await self._execute(calls, task, state.candidates[0], []))
+        if self._config.router and _behaviour(state.executions[0]).proves_itself:
             calls.trace("router", decision="stop: first attempt passes every public example")
-        if stopped_by_router or not _escalates(config):
-            return Exploration(tuple(candidates), tuple(executions), False)
+            state.settled = True
+        elif not _escalates(self._config):
+            state.settled = True
+        state.escalated = not state.settled
 
-        calls.event("plan", 1, 4, "plans and a first wave of samples")
-        plans: list[str] = []
-        samples: list[Candidate] = []
-        plan_count = config.candidates // 2 if config.plan else 0
-        sample_budget = config.candidates - plan_count
-        wave = min(config.wave or sample_budget, sample_budget)
+    async def _plan(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        config = self._config
+        plans = await make_plans(calls, task, _plan_count(config), config.seed, PLAN_SKETCH)
+        planned: list[Candidate | None] = [None] * len(plans)
 
-        async def plan() -> None:
-            plans.extend(await make_plans(calls, task, plan_count, config.seed))
-
-        async def sample(count: int) -> list[Candidate]:
-            # Seeds continue across waves: the first k samples are those a run of k candidates writes.
-            written = await sampled_candidates(
-                calls, task, count, config.temperature, config.max_tokens, config.seed + len(samples)
+        async def write(index: int, text: str) -> None:
+            planned[index] = await planned_candidate(
+                calls, task, text, index, config.max_tokens, config.seed, PLANNED_CODE
             )
-            samples.extend(written)
-            return written
 
-        async with anyio.create_task_group() as group:
-            if plan_count:
-                group.start_soon(plan)
-            group.start_soon(sample, wave)
-
-        planned: list[Candidate] = []
-
-        async def write_from_plan(index: int, text: str) -> None:
-            planned.append(await planned_candidate(calls, task, text, index, config.max_tokens, config.seed))
-
-        calls.event("generate", 2, 4, f"{len(plans)} planned candidates")
         async with anyio.create_task_group() as group:
             for index, text in enumerate(plans):
-                group.start_soon(write_from_plan, index, text)
-        candidates = [candidates[0], *samples, *planned]
-        calls.event("execute", 3, 4, f"{len(candidates)} candidates on the examples")
-        executions = [executions[0], *await self._execute_all(calls, task, candidates[1:], [])]
-        while len(samples) < sample_budget and not any(_behaviour(e).proves_itself for e in executions):
-            calls.event("generate", 2, 4, f"{len(samples)} of {sample_budget} samples: none passes the examples yet")
-            written = await sample(min(wave, sample_budget - len(samples)))
-            candidates.extend(written)
-            executions.extend(await self._execute_all(calls, task, written, []))
-        calls.trace("budget", samples=len(samples), of=sample_budget)
+                group.start_soon(write, index, text)
+        state.planned = [candidate for candidate in planned if candidate is not None]
 
-        tests: list[GeneratedTest] = []
-        if config.self_tests and (config.self_tests_always or _contested(candidates, executions)):
-            calls.event("self_tests", 3, 4, "inputs to tell the candidates apart")
-            tests = await generate_tests(calls, task, SELF_TEST_COUNT, config.seed)
-            calls.trace("self_tests", inputs=[t.input for t in tests])
-            executions = await self._execute_all(calls, task, candidates, tests)
+    async def _sample(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        """Samples in waves until a candidate proves itself or the budget is spent; the first wave is
+        executed together with the planned candidates."""
+        config = self._config
+        budget = config.candidates - _plan_count(config)
+        wave = min(config.wave or budget, budget)
+        fresh = [*await self._samples(calls, task, state, wave), *state.planned]
+        while True:
+            state.candidates.extend(fresh)
+            state.executions.extend(await self._execute_all(calls, task, fresh, []))
+            if state.sampled >= budget or any(_behaviour(e).proves_itself for e in state.executions):
+                break
+            calls.event(
+                "sample",
+                state.progress_done,
+                state.progress_total,
+                f"{state.sampled} of {budget} samples: none passes yet",
+            )
+            fresh = await self._samples(calls, task, state, min(wave, budget - state.sampled))
+        calls.trace("budget", samples=state.sampled, of=budget)
 
-        if config.repair and task.examples and not any(e.passes_examples for e in executions):
-            await self._repair_rounds(calls, task, candidates, executions, tests)
-        return Exploration(tuple(candidates), tuple(executions), True, tuple(tests))
+    async def _samples(self, calls: TaskCalls, task: Task, state: _Exploring, count: int) -> list[Candidate]:
+        # Seeds continue across waves: the first k samples are those a run of k candidates writes.
+        config = self._config
+        written = await sampled_candidates(
+            calls, task, count, config.temperature, config.max_tokens, config.seed + state.sampled
+        )
+        state.sampled += len(written)
+        return written
+
+    async def _self_tests(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        if not (self._config.self_tests_always or _contested(state.candidates, state.executions)):
+            return
+        state.tests = await generate_tests(calls, task, SELF_TEST_COUNT, self._config.seed, SELF_TESTS)
+        calls.trace("self_tests", inputs=[t.input for t in state.tests])
+        state.executions = await self._execute_all(calls, task, state.candidates, state.tests)
+
+    async def _repair_failing(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        if task.examples and not any(e.passes_examples for e in state.executions):
+            await self._repair_rounds(calls, task, state.candidates, state.executions, state.tests)
 
     async def _break_tie(
         self, calls: TaskCalls, task: Task, exploration: Exploration, leader: Choice, challenger: Choice
@@ -218,7 +250,7 @@ class Pipeline:
         """
         calls = self._calls(task, emit)
         calls.event("self_tests", 0, 3, "writing tests")
-        tests = await generate_tests(calls, task, SELF_TEST_COUNT, self._config.seed)
+        tests = await generate_tests(calls, task, SELF_TEST_COUNT, self._config.seed, SELF_TESTS)
         predicted = [t for t in tests if t.has_prediction]
         calls.event("generate", 1, 3, "reference candidates")
         references = await sampled_candidates(
@@ -264,7 +296,7 @@ class Pipeline:
         if not executions[0].passes_examples:
             await self._repair_rounds(calls, task, candidates, executions, [])
         best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
-        confidence = 0.7 if executions[best].passes_examples else 0.1
+        confidence = CONFIDENCE_REPAIR_PASSES if executions[best].passes_examples else CONFIDENCE_NOTHING_PASSES
         return self._answer(calls, candidates, executions, best, confidence)
 
     async def _repair_rounds(
@@ -297,6 +329,7 @@ class Pipeline:
                     round_index,
                     self._config.seed,
                     self._config.max_tokens,
+                    REPAIR,
                 )
                 for proposal in proposals:
                     execution = await self._execute(calls, task, proposal, tests)
@@ -360,6 +393,56 @@ def _contested(candidates: Sequence[Candidate], executions: Sequence[Execution])
 
 def _escalates(config: PipelineConfig) -> bool:
     return config.candidates > 1 or config.plan or config.self_tests or config.repair
+
+
+def _plan_count(config: PipelineConfig) -> int:
+    return config.candidates // 2 if config.plan else 0
+
+
+@dataclass
+class _Exploring:
+    """The solve path's working state, handed from stage to stage."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    executions: list[Execution] = field(default_factory=list)
+    planned: list[Candidate] = field(default_factory=list)
+    """Written by the plan stage, executed with the first wave of samples."""
+    sampled: int = 0
+    tests: list[GeneratedTest] = field(default_factory=list)
+    escalated: bool = False
+    """Past the first attempt (see Exploration.escalated)."""
+    settled: bool = False
+    """No later stage runs."""
+    progress_done: int = 0
+    progress_total: int = 0
+
+
+StageRun = Callable[[Pipeline, TaskCalls, Task, _Exploring], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of the solve path, in the order `SOLVE_STAGES` lists them."""
+
+    name: str
+    """Its progress events."""
+    run: StageRun
+    switch: str | None = None
+    """The PipelineConfig flag that turns it on; None for a stage that runs whenever the budget allows."""
+    progress: int = 1
+    """Its share of the job's progress bar."""
+    message: str = ""
+
+
+SOLVE_STAGES: tuple[StageSpec, ...] = (
+    StageSpec("generate", Pipeline._first_attempt, message="first attempt"),
+    StageSpec("plan", Pipeline._plan, switch="plan", message="plans, then a candidate from each"),
+    StageSpec("sample", Pipeline._sample, progress=2, message="samples, in waves"),
+    StageSpec("self_tests", Pipeline._self_tests, switch="self_tests", message="inputs to tell the candidates apart"),
+    StageSpec("repair", Pipeline._repair_failing, switch="repair", message="repairing failing candidates"),
+)
+"""The solve path: adding a stage is a module in engine/stages, a runner method, a spec here and (for an
+optional stage) its switch in PipelineConfig."""
 
 
 def _behaviour(execution: Execution) -> Behaviour:

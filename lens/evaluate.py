@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lens.features import Behaviour
+from engine.candidates import Behaviour
 from lens.records import LensRecord
 
 Selection = Callable[[Sequence[Behaviour], int, Sequence[float]], int]

@@ -14,29 +14,7 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
-NO_EXAMPLES = 0.5
-"""examples_passed when a task shows no example: neither evidence for nor against."""
-
-
-@dataclass(frozen=True)
-class Behaviour:
-    """What the sandbox saw one candidate do."""
-
-    examples_passed: int
-    examples_total: int
-    outputs: tuple[str | None, ...]
-    """Output on each generated input; None where the candidate crashed or timed out there."""
-    predictions_matched: int = 0
-
-    @property
-    def passes_examples(self) -> bool:
-        return self.examples_passed == self.examples_total
-
-    @property
-    def proves_itself(self) -> bool:
-        """Passes every public example of a task that shows some: the engine's router stops at a first
-        attempt that does, so the Lens never ranks candidates of such a task."""
-        return self.examples_total > 0 and self.passes_examples
+from engine.candidates import NO_EXAMPLES, Behaviour
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lens.features import Behaviour, CandidateFeatures, lens_input
+from engine.candidates import Behaviour
+from lens.features import CandidateFeatures, lens_input
 
 RECORDS_FILE = "records.jsonl"
 JudgeKind = Literal["full", "public-only", "use"]

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engine.candidates import Behaviour
 from engine.runtime.base import Generation, Message, SamplingParams
-from lens.features import Behaviour, CandidateFeatures
+from lens.features import CandidateFeatures
 from lens.records import LensRecord
 from sandbox.results import ProgramResult, TestResult, Verdict
 from sandbox.testcases import TestCase

@@ -20,9 +20,9 @@ from typing import Any
 from atlas_lsp.bench.report import difficulty_order, pass_rate
 from atlas_lsp.bench.runner import read_results
 from atlas_lsp.bench.stats import mcnemar_exact
+from engine.candidates import Behaviour
 from engine.config import BUDGETS, PipelineConfig
 from engine.stages.select import rank_clusters
-from lens.features import Behaviour
 from lens.records import LensRecord, read_records
 
 

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from atlas_lsp.bench.runner import BenchProblem
+    from engine.candidates import Behaviour
     from lens.evaluate import MethodScore, Selection, SelectionScores
-    from lens.features import Behaviour
     from lens.records import LensRecord
 
 # Uid ranges of their own, apart from a bench (+0 engine, +100 judge) that may run at the same time:

@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from engine.calls import TaskCalls
+from engine.candidates import Candidate, statement_of
 from engine.extract import extract_code, keep_definitions
-from engine.prompts import PromptSet
 from engine.runtime.base import SamplingParams
+from engine.stages import Sampling
 from engine.task import Task
-
-
-@dataclass(frozen=True)
-class Candidate:
-    code: str
-    origin: str
-    """greedy, sample, plan:N or repair:N — kept for the trace and the ablation tables."""
-    tokens: int = 0
-    """Completion tokens the model spent writing it."""
-    seconds: float = 0.0
-    """Its share of the wall time of the call that wrote it (candidates sampled together split it)."""
 
 
 def program_of(task: Task, reply: str) -> str:
     """The candidate program in a reply; function answers keep only their definitions."""
     code = extract_code(reply)
     return code if task.kind == "stdin" else keep_definitions(code)
-
-
-def statement_of(prompts: PromptSet, task: Task) -> str:
-    """The problem as every prompt shows it: the statement, then the workspace code around it, if any."""
-    if task.context:
-        return prompts.render("context.with_project_code", statement=task.statement, context=task.context)
-    return task.statement
 
 
 def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
@@ -77,9 +59,9 @@ async def sampled_candidates(
 
 
 async def planned_candidate(
-    calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int
+    calls: TaskCalls, task: Task, plan: str, index: int, max_tokens: int, seed: int, sampling: Sampling
 ) -> Candidate:
-    params = [SamplingParams(temperature=0.2, max_tokens=max_tokens, seed=seed + 100 + index)]
+    params = [sampling.params(seed, max_tokens, index)]
     (candidate,) = await write_candidates(
         calls,
         task,

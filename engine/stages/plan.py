@@ -5,18 +5,18 @@ from __future__ import annotations
 import anyio
 
 from engine.calls import TaskCalls
-from engine.runtime.base import SamplingParams
-from engine.stages.generate import statement_of
+from engine.candidates import statement_of
+from engine.stages import Sampling
 from engine.task import Task
 
 
-async def make_plans(calls: TaskCalls, task: Task, count: int, seed: int) -> list[str]:
+async def make_plans(calls: TaskCalls, task: Task, count: int, seed: int, sampling: Sampling) -> list[str]:
     """`count` plans, each steered towards a different kind of approach."""
     variants = calls.prompts.data["plan"]["variants"]
     plans: list[str] = [""] * count
 
     async def sketch(index: int) -> None:
-        params = [SamplingParams(temperature=0.7, max_tokens=400, seed=seed + index)]
+        params = [sampling.params(seed, 0, index)]
         (generation,) = await calls.ask(
             "plan",
             "plan.sketch",

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import anyio
 import numpy as np
 
+from engine.candidates import Behaviour, statement_of
 from engine.prompts import PromptSet
 from engine.runtime.base import Runtime
-from engine.stages.generate import statement_of
 from engine.task import Task
-from lens.features import Behaviour, CandidateReading, candidate_features
+from lens.features import CandidateReading, candidate_features
 
 
 def reading_text(prompts: PromptSet, task: Task, code: str) -> str:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from engine.calls import TaskCalls
-from engine.runtime.base import SamplingParams
-from engine.stages.generate import Candidate, statement_of, write_candidates
+from engine.candidates import Candidate, Failure, clip, statement_of
+from engine.stages import Sampling
+from engine.stages.generate import write_candidates
 from engine.task import Task
-
-SHOWN_CHARS = 600
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One public example (or user test) a program fails, as the program's user would see it."""
-
-    input: str
-    expected: str
-    actual: str
-    error: str = ""
 
 
 def feedback_text(calls: TaskCalls, failure: Failure) -> str:
@@ -42,11 +31,11 @@ async def propose_repairs(
     round_index: int,
     seed: int,
     max_tokens: int,
+    sampling: Sampling,
 ) -> list[Candidate]:
-    params = [
-        SamplingParams(temperature=0.0 if i == 0 else 0.7, max_tokens=max_tokens, seed=seed + 1000 * round_index + i)
-        for i in range(count)
-    ]
+    # Each round draws fresh seeds; its first proposal is the greedy one.
+    params = [sampling.params(seed + 1000 * round_index, max_tokens, i) for i in range(count)]
+    params[0] = replace(params[0], temperature=0.0)
     return await write_candidates(
         calls,
         task,
@@ -58,8 +47,3 @@ async def propose_repairs(
         code=code,
         feedback=feedback_text(calls, failure),
     )
-
-
-def clip(text: str) -> str:
-    """`text`, cut after SHOWN_CHARS: a prompt shows enough of a long output to judge it."""
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "\n... (cut)"

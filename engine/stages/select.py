@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lens.features import NO_EXAMPLES, Behaviour
+from engine.candidates import NO_EXAMPLES, Behaviour
 
 
 @dataclass(frozen=True)

@@ -9,33 +9,24 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from engine.calls import TaskCalls
-from engine.runtime.base import SamplingParams
-from engine.stages.generate import statement_of
+from engine.candidates import GeneratedTest, statement_of
+from engine.stages import Sampling
 from engine.task import Task
 from sandbox.worker import encode_value
 
 MAX_INPUT_CHARS = 20_000
-_UNKNOWN = object()
+_MISSING = object()
+"""An argument the call does not give."""
 TEXT_BLOCK = re.compile(r"```[a-zA-Z]*\n(.*?)```", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class GeneratedTest:
-    input: str
-    """Encoded like the task's tests: stdin text, JSON lines (functional) or a JSON list (call)."""
-    predicted: Any = _UNKNOWN
-
-    @property
-    def has_prediction(self) -> bool:
-        return self.predicted is not _UNKNOWN
-
-
-async def generate_tests(calls: TaskCalls, task: Task, count: int, seed: int) -> list[GeneratedTest]:
-    params = [SamplingParams(temperature=0.7, max_tokens=600, seed=seed + 7)]
+async def generate_tests(
+    calls: TaskCalls, task: Task, count: int, seed: int, sampling: Sampling
+) -> list[GeneratedTest]:
+    params = [sampling.params(seed, 0)]
     if task.kind == "stdin":
         (reply,) = await calls.ask(
             "self_tests", "self_tests.stdin", params, statement=statement_of(calls.prompts, task), count=str(count)
@@ -126,8 +117,8 @@ def _call_arguments(call: ast.expr, entry_point: str, parameters: list[str]) -> 
         return None
     if len(positional) > len(parameters) or any(key not in parameters for key in named):
         return None
-    values = positional + [named.get(name, _UNKNOWN) for name in parameters[len(positional) :]]
-    if any(value is _UNKNOWN for value in values):
+    values = positional + [named.get(name, _MISSING) for name in parameters[len(positional) :]]
+    if any(value is _MISSING for value in values):
         return None
     return values
 

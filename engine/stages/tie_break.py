@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import anyio
 
 from engine.calls import TaskCalls
+from engine.candidates import clip, statement_of
 from engine.execute import Execution
 from engine.runtime.base import SamplingParams
-from engine.stages.generate import statement_of
-from engine.stages.repair import clip
 from engine.task import Task
 from sandbox.worker import decode_value
 

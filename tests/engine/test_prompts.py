@@ -2,8 +2,8 @@
 
 import pytest
 
+from engine.candidates import statement_of
 from engine.prompts import UnknownPromptSet, load_prompt_set
-from engine.stages.generate import statement_of
 from engine.task import Task
 
 PROMPTS = load_prompt_set("v1")

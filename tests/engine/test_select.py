@@ -1,7 +1,7 @@
 """Selection among candidates: public examples first, then the largest agreeing cluster."""
 
+from engine.candidates import Behaviour
 from engine.stages.select import choose, rank_clusters
-from lens.features import Behaviour
 
 
 def behaviour(passed: int, outputs: tuple, total: int = 2, matched: int = 0) -> Behaviour:

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
+from engine.candidates import Behaviour
 from engine.prompts import load_prompt_set
 from engine.stages.read import read_candidates
 from engine.task import Task
-from lens.features import FEATURE_NAMES, Behaviour, candidate_features
+from lens.features import FEATURE_NAMES, candidate_features
 
 
 def test_features_measure_each_candidate_against_all_candidates() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lens.features import Behaviour
+from engine.candidates import Behaviour
 from lens.records import (
     RECORDS_FILE,
     LensRecord,
