@@ -55,6 +55,11 @@ class Evidence:
     energy: float | None = None
     repaired: bool = False
 
+    @property
+    def fails_examples(self) -> bool:
+        """Some public example (or a test the user's code failed) is still not passed."""
+        return self.examples_passed < self.examples_total
+
 
 @dataclass(frozen=True)
 class Answer:

@@ -149,6 +149,9 @@ async def _apply_edit(
         progress.final_message = "Nothing to change"
         tell(server, f"{title}: nothing to change ({checked}).")
         return
+    if evidence.fails_examples and not await _applies_anyway(server, title, edit, checked):
+        progress.final_message = f"Not applied: it {checked}"
+        return
     if server.workspace.get_text_document(key.uri).version != snapshot.version:
         progress.final_message = "Not applied: the file changed"
         tell(
@@ -170,6 +173,29 @@ async def _apply_edit(
     progress.final_message = f"Applied ({checked}, confidence {edit.answer.confidence:.0%})"
     usage = f"confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens"
     log(server, f"{title}: applied; {checked}; {usage}")
+
+
+APPLY_ANYWAY = "Apply anyway"
+
+
+async def _applies_anyway(server: AtlasServer, title: str, edit: Edit, checked: str) -> bool:
+    """Code that fails an example is applied only when the user says so."""
+    candidates = edit.answer.evidence.candidates
+    best = "the only candidate" if candidates == 1 else f"the best of {candidates} candidates"
+    question = f"{title}: no candidate passes every example; {best} {checked}. Apply it anyway?"
+    try:
+        choice = await server.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=question,
+                actions=[types.MessageActionItem(APPLY_ANYWAY), types.MessageActionItem("Discard")],
+            )
+        )
+    except Exception as error:  # a client that cannot ask: keep the file as it is
+        tell(server, f"{title}: not applied, the answer {checked}.", types.MessageType.Warning)
+        log(server, f"{title}: window/showMessageRequest failed: {error}")
+        return False
+    return choice is not None and choice.title == APPLY_ANYWAY
 
 
 def _workspace_edit(server: AtlasServer, snapshot: Snapshot, edit: Edit) -> types.WorkspaceEdit:

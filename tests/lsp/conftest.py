@@ -1,7 +1,8 @@
 """A test client for the real server over stdio, and helpers to drive its jobs.
 
 The client works around two gaps of pytest-lsp 1.0.1 (see /work/shared/notes/LSP.md): it answers
-`workspace/applyEdit` (recording each edit), and it reads a code action that carries a command as
+`workspace/applyEdit` (recording each edit) and `window/showMessageRequest` (with the action the test
+chose), and it reads a code action that carries a command as
 a `CodeAction`, not as a bare `Command`.
 """
 
@@ -28,6 +29,8 @@ class AtlasTestClient(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+        self.message_requests: list[types.ShowMessageRequestParams] = []
+        self.answer_to_message_requests = "Discard"
         self.registrations: list[types.Registration] = []
 
     async def open_document(self, path: Path, text: str | None = None) -> str:
@@ -84,6 +87,13 @@ def make_client() -> AtlasTestClient:
     def apply_edit(client: AtlasTestClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         client.applied_edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(
+        client: AtlasTestClient, params: types.ShowMessageRequestParams
+    ) -> types.MessageActionItem | None:
+        client.message_requests.append(params)
+        return next((a for a in params.actions or [] if a.title == client.answer_to_message_requests), None)
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(client: AtlasTestClient, params: types.RegistrationParams) -> None:

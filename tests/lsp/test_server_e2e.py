@@ -125,6 +125,19 @@ async def test_solve_applies_a_versioned_edit_whose_code_passes_the_tests(
     assert run.returncode == 0, run.stderr
 
 
+async def test_solve_asks_before_applying_code_that_fails_an_example_and_a_discard_keeps_the_file(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    path = copy_fixture(workdir, "contradicted.py", "solve_contradicted.py")
+    asked_before = len(client.message_requests)
+    job = await run_job(client, path, 0, "ATLAS: Solve")
+    (request,) = client.message_requests[asked_before:]
+    assert "no candidate passes every example" in request.message and "of 4 examples" in request.message
+    assert [action.title for action in request.actions or []] == ["Apply anyway", "Discard"]
+    assert edits_for(client, job.uri) == []
+    assert job.end.message is not None and job.end.message.startswith("Not applied")
+
+
 async def test_progress_begins_reports_and_ends_in_order(client: AtlasTestClient, solved_add: FinishedJob) -> None:
     reports = client.progress_reports[solved_add.token]
     kinds = [report.kind for report in reports]
