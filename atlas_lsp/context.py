@@ -33,6 +33,8 @@ class FunctionContext:
     """Workspace code for the prompt; empty when there is no index (the file's own helpers are used)."""
     test_examples: tuple[Example, ...] = ()
     project_root: str | None = None
+    unusable_tests: tuple[str, ...] = ()
+    """Why test files that name the function were not used (e.g. "tests/test_x.py does not parse: ...")."""
 
 
 def project_root_of(path: Path) -> Path | None:
@@ -54,7 +56,19 @@ def function_context(index: WorkspaceIndex, path: Path, site: FunctionSite, budg
     for test in index.tests_of(path, site.qualified_name):
         for example in examples_in_test_file(test.source, site.name):
             examples.setdefault(example.input, example)
-    return FunctionContext(gathered.text, tuple(examples.values()), str(index.root))
+    unusable = tuple(
+        f"{relative} {why}"
+        for relative, why in index.unparsable_tests()
+        if site.name in _text_or_empty(index.root / relative)
+    )
+    return FunctionContext(gathered.text, tuple(examples.values()), str(index.root), unusable)
+
+
+def _text_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 class WorkspaceCode:

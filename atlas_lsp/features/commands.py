@@ -92,6 +92,8 @@ async def _job(
             workspace = FunctionContext()
             if isinstance(target, FunctionSite):
                 workspace = await server.workspace_code.context_for(Path(snapshot.path), target, server.settings)
+                for why in workspace.unusable_tests:
+                    tell(server, f"{title}: {why}; its tests were not used.", types.MessageType.Warning)
             async with server.engine.lease(server.settings.engine_config(), progress.on_model_bytes) as engine:
                 work_before, started = engine.counters(), time.monotonic()
                 outcome = await run_action(

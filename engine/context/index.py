@@ -197,6 +197,15 @@ class WorkspaceIndex:
         """The test functions that use the function `qualname` of the file at `path`, surest first."""
         return self._users_of(path, qualname, tests=True)
 
+    def unparsable_tests(self) -> tuple[tuple[str, str], ...]:
+        """Test files that do not parse (relative path, why): none of their tests reaches a task."""
+        with self._lock:
+            return tuple(
+                (record.path, record.skipped)
+                for record in self._records.values()
+                if record.skipped.startswith(UNPARSABLE) and is_test_file(record.path)
+            )
+
     def callers_of(self, path: Path, qualname: str) -> tuple[Definition, ...]:
         """The functions, methods and constants (tests aside) that use it, surest first."""
         return self._users_of(path, qualname, tests=False)

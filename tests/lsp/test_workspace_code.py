@@ -73,3 +73,24 @@ async def test_switched_off_workspace_context_gives_nothing(shop: Path, code: Wo
 
 def test_the_project_root_is_the_nearest_folder_with_a_project_marker(shop: Path) -> None:
     assert project_root_of(shop / "shop" / "orders.py") == shop.resolve()
+
+
+async def test_a_test_file_that_does_not_parse_is_named_as_unused(shop: Path) -> None:
+    tests = shop / "tests" / "test_invoice.py"
+    tests.write_text(tests.read_text().replace("def test_", "def test_broken(\ndef test_", 1))
+    workspace = WorkspaceCode()
+    workspace.open_folder(shop, Settings())
+    invoice = shop / "shop" / "invoice.py"
+    context = await workspace.context_for(invoice, site_of(invoice, "bulk_discount_percent"), Settings())
+    (why,) = context.unusable_tests
+    assert why.startswith("tests/test_invoice.py does not parse")
+    assert context.test_examples == ()
+
+
+async def test_a_broken_test_file_of_another_function_is_not_named(shop: Path) -> None:
+    (shop / "tests" / "test_other.py").write_text("def test_other(\n    assert 1\n")
+    workspace = WorkspaceCode()
+    workspace.open_folder(shop, Settings())
+    invoice = shop / "shop" / "invoice.py"
+    context = await workspace.context_for(invoice, site_of(invoice, "bulk_discount_percent"), Settings())
+    assert context.unusable_tests == ()
