@@ -139,9 +139,6 @@ class SandboxConfig:
     test_seconds: float = 6.0
     memory_mb: int = 2048
     parallel: int = 0  # 0 = one per core
-    uid_offset: int = 0
-    """Added to the sandbox's first worker uid: engines running at once on one machine need different
-    offsets, or their workers share one per-uid process limit."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from engine.trace import Tracer
 from lens.features import CandidateReading
 from lens.weights import LensMismatch, load_lens
 from sandbox.executor import Sandbox
-from sandbox.isolation import FIRST_SANDBOX_UID
 from sandbox.limits import MIB, Limits
 
 if TYPE_CHECKING:
@@ -71,11 +70,14 @@ class Engine:
     @classmethod
     async def open(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
         """Start the model runtime (assembling a packaged model on first use), the sandbox and the Lens."""
-        runtime = await open_runtime(config.runtime, progress)
         limits = Limits(wall_seconds=config.sandbox.test_seconds, memory_bytes=config.sandbox.memory_mb * MIB)
-        sandbox = Sandbox(
-            limits, jobs=config.sandbox.parallel or None, first_uid=FIRST_SANDBOX_UID + config.sandbox.uid_offset
-        )
+        # Before the model, which takes seconds to load: a machine whose uid ranges are all taken says so at once.
+        sandbox = Sandbox(limits, jobs=config.sandbox.parallel or None)
+        try:
+            runtime = await open_runtime(config.runtime, progress)
+        except BaseException:
+            sandbox.close()
+            raise
         lens, lens_status = await anyio.to_thread.run_sync(_open_lens, runtime, config.pipeline)
         return cls(runtime, sandbox, config, lens, lens_status)
 
@@ -141,6 +143,7 @@ class Engine:
 
     async def aclose(self) -> None:
         await self._runtime.aclose()
+        self._sandbox.close()
 
 
 def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, str]:

@@ -9,10 +9,12 @@ import os
 import shutil
 import signal
 import tempfile
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from subprocess import PIPE
+from types import TracebackType
 from typing import IO, Any
 
 import anyio
@@ -21,10 +23,11 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sandbox import worker
 from sandbox.compare import grade_answer
-from sandbox.isolation import FIRST_SANDBOX_UID, IsolationReport, build_launch, describe_isolation, sandbox_uid
+from sandbox.isolation import IsolationReport, build_launch, describe_isolation
 from sandbox.limits import MIB, Limits
 from sandbox.results import ProgramResult, TestResult, Verdict
 from sandbox.testcases import TestCase, TestKind
+from sandbox.uids import UidPool, UidRange
 from sandbox.worker import decode_value
 
 logger = logging.getLogger("sandbox")
@@ -58,8 +61,10 @@ class Sandbox:
     inputs enter the sandbox.
 
     `isolation` defaults to probing the machine (`describe_isolation()`); without bubblewrap one warning
-    is logged. When running as root, worker slot i runs as uid `first_uid + i`; two Sandboxes used at the
-    same time on one machine should get different `first_uid`s so their process counts stay apart.
+    is logged. Each worker slot has a uid of its own (used as root: the worker drops to it), from uid
+    ranges the Sandbox claims from `uid_pool` (the machine's, by default) when it is created and holds
+    until `close()`, the end of a `with` block, or its collection; no other Sandbox, in this process or
+    another, gets them meanwhile. Raises `NoFreeUidRange` when every range is taken.
     """
 
     def __init__(
@@ -68,18 +73,37 @@ class Sandbox:
         *,
         jobs: int | None = None,
         isolation: IsolationReport | None = None,
-        first_uid: int = FIRST_SANDBOX_UID,
+        uid_pool: UidPool | None = None,
     ) -> None:
         self.limits = limits
         self.jobs = jobs or os.cpu_count() or 1
         self.isolation = isolation or describe_isolation()
-        self.first_uid = first_uid
+        self._uids = (uid_pool or UidPool()).claim(self.jobs)
+        # Frees the ranges if the Sandbox is dropped without close(), and at interpreter exit.
+        self._release_uids = weakref.finalize(self, self._uids.release)
         self._worker_source = Path(worker.__file__).read_text(encoding="utf-8")
         # Created on first use: anyio primitives belong to the event loop that runs them.
         self._limiter: anyio.CapacityLimiter | None = None
         self._free_slots = list(range(self.jobs))
         if not self.isolation.fully_isolated:
             logger.warning("sandbox: weak isolation. %s", self.isolation.describe())
+
+    @property
+    def uid_ranges(self) -> tuple[UidRange, ...]:
+        """The uid ranges this Sandbox holds."""
+        return self._uids.ranges
+
+    def close(self) -> None:
+        """Give the uid ranges back; call once no run is under way. The Sandbox cannot run after this."""
+        self._release_uids()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
 
     async def run(
         self,
@@ -102,6 +126,8 @@ class Sandbox:
             raise ValueError("functional and call tests need an entry_point")
         for index, test in enumerate(tests):
             _check_expected_answer(index, test)
+        if self._uids.released:
+            raise RuntimeError("this Sandbox is closed: its uid ranges belong to other sandboxes now")
         if not tests:
             return ProgramResult(())
         limits = limits or self.limits
@@ -129,7 +155,7 @@ class Sandbox:
         stop_at_first_failure: bool,
         project_root: Path | None,
     ) -> ProgramResult:
-        uid = sandbox_uid(slot, self.first_uid)
+        uid = self._uids.uid(slot)
         largest_input = max(len(test.input.encode("utf-8")) for test in tests)
         with contextlib.ExitStack() as cleanup:
             host_workdir = None

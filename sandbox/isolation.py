@@ -6,8 +6,8 @@ test on disk is visible), a private size-limited /tmp, and a clean environment.
 
 Process counting (RLIMIT_NPROC) is what contains a fork bomb, and the kernel exempts uid 0 from it. So:
 * as root, bubblewrap runs as root (the interpreter may live under /root, which only root can reach), and
-  the worker drops to its own uid, `first_uid + slot`, before any candidate code runs; one uid per
-  concurrent worker slot keeps the counts apart;
+  the worker drops to its own uid before any candidate code runs: one uid per concurrent worker slot,
+  from ranges each `Sandbox` claims for its lifetime (`sandbox.uids`), keeps the counts apart;
 * as another user, bubblewrap creates a user namespace and the limit counts that namespace only.
 
 Without bubblewrap the worker is a plain subprocess: clean environment, own session, rlimits, a temporary
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.limits import Limits
+from sandbox.uids import FIRST_SANDBOX_UID, RANGE_COUNT, UIDS_PER_RANGE
 
-FIRST_SANDBOX_UID = 61000
 SANDBOX_WORKDIR = "/tmp/sandbox"
 # Where a caller's project appears, read-only, so that code under test can import its modules.
 SANDBOX_PROJECT = "/project"
@@ -63,7 +63,8 @@ class IsolationReport:
     def describe(self) -> str:
         if self.fully_isolated:
             who = (
-                f"each worker drops from root to its own uid ({FIRST_SANDBOX_UID} + slot)"
+                "each worker drops from root to a uid of its own, from the uid ranges its sandbox claims in "
+                f"{FIRST_SANDBOX_UID}-{FIRST_SANDBOX_UID + RANGE_COUNT * UIDS_PER_RANGE - 1}"
                 if self.runs_as_root
                 else "unprivileged user namespace"
             )
@@ -141,10 +142,6 @@ class Launch:
     # uid of its own).
     reap_all: bool
     uid_shared_with_host: bool
-
-
-def sandbox_uid(slot: int, first_uid: int = FIRST_SANDBOX_UID) -> int:
-    return first_uid + slot
 
 
 def build_launch(

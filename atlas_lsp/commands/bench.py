@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from atlas_lsp.bench.runner import BenchProblem, ProblemError
     from sandbox.executor import Sandbox
 
-JUDGE_UID_OFFSET = 100
 PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "lens")
 
 
@@ -319,16 +318,14 @@ def lens_seen_problems(problems: Sequence[BenchProblem], trained_on: Collection[
     return sorted({problem.title or problem.task.task_id for problem in problems} & set(trained_on))
 
 
-def judge_sandbox(test_seconds: float | None = None, uid_offset: int = JUDGE_UID_OFFSET) -> Sandbox:
+def judge_sandbox(test_seconds: float | None = None) -> Sandbox:
     """The sandbox that grades fixed answers on hidden tests, with the engine's test time limit by default."""
     from engine.config import SandboxConfig
     from sandbox.executor import Sandbox
-    from sandbox.isolation import FIRST_SANDBOX_UID
     from sandbox.limits import Limits
 
-    # Its own uid range: two sandboxes sharing uids would share process limits and clean-ups.
     seconds = test_seconds or SandboxConfig().test_seconds
-    return Sandbox(Limits(wall_seconds=seconds), first_uid=FIRST_SANDBOX_UID + uid_offset)
+    return Sandbox(Limits(wall_seconds=seconds))
 
 
 def _previous_run(out: Path) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Starting the engine for a headless mode: a progress bar while a packaged model is assembled, and
-a one-line error instead of a traceback when the model or the prompt set cannot be used."""
+a one-line error instead of a traceback when the model, the prompt set or the sandbox cannot be used."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ if TYPE_CHECKING:
 
 
 async def start_engine(config: EngineConfig) -> Engine | None:
-    """The open engine, or None after printing what is wrong with the model."""
+    """The open engine, or None after printing what is wrong with the model or the sandbox."""
     from engine.models import ModelError
     from engine.runtime.base import RuntimeFailure
     from engine.service import Engine
+    from sandbox.uids import NoFreeUidRange
 
     model_bar = ProgressBar(f"preparing model {config.runtime.model}")
     try:
         return await Engine.open(config, lambda done, total: model_bar.update(done, total))
-    except (ModelError, RuntimeFailure) as error:
+    except (ModelError, RuntimeFailure, NoFreeUidRange) as error:
         print(f"error: {error}", file=sys.stderr)
         return None
 

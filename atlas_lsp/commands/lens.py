@@ -34,11 +34,6 @@ if TYPE_CHECKING:
     from lens.evaluate import MethodScore, Selection, SelectionScores
     from lens.records import LensRecord
 
-# Uid ranges of their own, apart from a bench (+0 engine, +100 judge) that may run at the same time:
-# workers sharing a uid share its process limit.
-ENGINE_UID_OFFSET = 200
-JUDGE_UID_OFFSET = 300
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--lens-collect, --lens-train, --lens-eval")
@@ -138,7 +133,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     if model_sha256 is None:
         return 2
     test_seconds = args.timeout or SandboxConfig().test_seconds
-    judge = judge_sandbox(test_seconds, uid_offset=JUDGE_UID_OFFSET)
+    judge = judge_sandbox(test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
     excluded = excluded | (read_names(Path(args.exclude_ids)) if args.exclude_ids else set())
     try:
@@ -177,7 +172,7 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     config = EngineConfig(
         runtime=RuntimeConfig(model=model),
         pipeline=pipeline,
-        sandbox=SandboxConfig(test_seconds=test_seconds, uid_offset=ENGINE_UID_OFFSET),
+        sandbox=SandboxConfig(test_seconds=test_seconds),
         trace_dir=args.trace,
     )
     engine = await start_engine(config)

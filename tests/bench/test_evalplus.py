@@ -9,13 +9,11 @@ import pytest
 
 from atlas_lsp.bench.evalplus import call_match, load_evalplus, typed_arguments
 from sandbox.executor import Sandbox
-from sandbox.isolation import FIRST_SANDBOX_UID
 from sandbox.limits import Limits
 from sandbox.results import Verdict
 from sandbox.worker import decode_value
 
-# Its own uid range, apart from the sandbox tests' and a bench's.
-JUDGE = Sandbox(Limits(wall_seconds=10.0), first_uid=FIRST_SANDBOX_UID + 500)
+JUDGE = Sandbox(Limits(wall_seconds=10.0))
 
 # Shaped like MBPP+ Mbpp/2: the reference needs tuples (it adds one to a tuple), MBPP+ stores lists,
 # and evalplus compares the answers as sets.

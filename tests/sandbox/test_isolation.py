@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
 from sandbox import Limits, Sandbox, TestCase, TestKind, Verdict, describe_isolation
-from tests.sandbox.conftest import FAST_LIMITS, TEST_FIRST_UID, TEST_JOBS, assert_no_sandbox_process_remains
+from tests.sandbox.conftest import FAST_LIMITS, assert_no_sandbox_process_remains, opened_sandbox
 
 
 @pytest.fixture
@@ -21,9 +23,11 @@ def fallback(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def fallback_sandbox(fallback, caplog) -> Sandbox:
-    with caplog.at_level(logging.WARNING, logger="sandbox"):
-        return Sandbox(FAST_LIMITS, jobs=TEST_JOBS, isolation=fallback, first_uid=TEST_FIRST_UID)
+def fallback_sandbox(fallback, caplog) -> Iterator[Sandbox]:
+    with contextlib.ExitStack() as opened:
+        with caplog.at_level(logging.WARNING, logger="sandbox"):
+            sandbox = opened.enter_context(opened_sandbox(FAST_LIMITS, isolation=fallback))
+        yield sandbox
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
