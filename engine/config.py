@@ -102,6 +102,9 @@ class PipelineConfig:
     repair: bool = False
     """Repair rounds on the solve path when no candidate passes the examples: off until shown to gain on
     300+ problems. The editor's Repair action repairs whatever this says."""
+    direct_repair: bool = True
+    """Before the analysed repair rounds, one greedy rewrite from the failure alone; the rounds run only
+    if it does not pass. A small bug is then fixed in one short completion."""
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""

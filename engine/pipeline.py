@@ -18,11 +18,11 @@ from engine.config import PipelineConfig
 from engine.execute import Execution, Executor
 from engine.prompts import load_prompt_set
 from engine.runtime.base import Runtime
-from engine.stages import PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TESTS
+from engine.stages import DIRECT_FIX, PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TESTS
 from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.read import read_candidates
-from engine.stages.repair import propose_repairs
+from engine.stages.repair import direct_fix, propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
@@ -293,11 +293,27 @@ class Pipeline:
         task = replace(task, examples=(*task.examples, *(e for e in failing if e.input not in known)))
         candidates = [Candidate(code, "original")]
         executions = [await self._execute(calls, task, candidates[0], [])]
-        if not executions[0].passes_examples:
+        if not executions[0].passes_examples and self._config.direct_repair:
+            await self._direct_fix(calls, task, candidates, executions)
+        if not any(e.passes_examples for e in executions):
             await self._repair_rounds(calls, task, candidates, executions, [])
         best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
         confidence = CONFIDENCE_REPAIR_PASSES if executions[best].passes_examples else CONFIDENCE_NOTHING_PASSES
         return self._answer(calls, candidates, executions, best, confidence)
+
+    async def _direct_fix(
+        self, calls: TaskCalls, task: Task, candidates: list[Candidate], executions: list[Execution]
+    ) -> None:
+        calls.event("repair", 0, self._config.repair_rounds, "a direct fix from the failure")
+        failure = executions[0].first_failure(task)
+        proposal = await direct_fix(
+            calls, task, candidates[0].code, failure, self._config.seed, self._config.max_tokens, DIRECT_FIX
+        )
+        execution = await self._execute(calls, task, proposal, [])
+        if execution.improves_on(executions[0], task, failure.input):
+            candidates.append(proposal)
+            executions.append(execution)
+            calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
 
     async def _repair_rounds(
         self,

@@ -28,5 +28,6 @@ class Sampling:
 PLAN_SKETCH = Sampling(temperature=0.7, max_tokens=400)
 PLANNED_CODE = Sampling(temperature=0.2, seed_offset=100)
 SELF_TESTS = Sampling(temperature=0.7, max_tokens=600, seed_offset=7)
+DIRECT_FIX = Sampling(temperature=0.0)
 REPAIR = Sampling(temperature=0.7)
 """The first proposal of each repair is greedy; the rest sample at this temperature."""

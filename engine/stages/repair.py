@@ -1,4 +1,5 @@
-"""PR-CoT repair: concrete execution feedback, an analysis from two angles, and a rewrite."""
+"""Repair from concrete execution feedback: first a direct fix, then PR-CoT (an analysis from two angles,
+and a rewrite)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,24 @@ def feedback_text(calls: TaskCalls, failure: Failure) -> str:
         actual=clip(failure.actual),
         expected=clip(failure.expected),
     )
+
+
+async def direct_fix(
+    calls: TaskCalls, task: Task, code: str, failure: Failure, seed: int, max_tokens: int, sampling: Sampling
+) -> Candidate:
+    """The program rewritten from the failure alone, without an analysis first: one short completion."""
+    (candidate,) = await write_candidates(
+        calls,
+        task,
+        "repair",
+        "repair.direct",
+        [sampling.params(seed, max_tokens)],
+        "repair:direct",
+        statement=statement_of(calls.prompts, task),
+        code=code,
+        feedback=feedback_text(calls, failure),
+    )
+    return candidate
 
 
 async def propose_repairs(
