@@ -19,4 +19,5 @@ echo "== VS Code client =="
 (cd "$clients/vscode" && npm test) || status=1
 echo "== Neovim client =="
 "$nvim" --headless --clean -l "$clients/nvim/tests/solve_spec.lua" || status=1
+"$nvim" --headless --clean -l "$clients/nvim/tests/conventions_spec.lua" || status=1
 exit $status

@@ -115,7 +115,7 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         try:
             path = await anyio.to_thread.run_sync(resolve_model_file, model)
         except ModelError as error:
-            findings.fail(f"{error.problem} {error.fix}")
+            findings.fail(f"{error.problem} Fix: {error.fix}")
             return
         print(f"  file: {path}")
         if model in PACKAGED_MODELS:

@@ -1,18 +1,11 @@
 --- ATLAS for Neovim 0.11+: runs atlas-lsp for Python buffers, runs its code actions by name
 --- (:AtlasSolve, :AtlasVerify, :AtlasRepair, :AtlasCancel) and shows its jobs' progress.
+--- `vim.lsp.enable("atlas")` needs no setup: lsp/atlas.lua holds the config and plugin/atlas.lua
+--- defines the commands; `setup()` is the same config with options, for setups without lsp/ configs.
 local M = {}
 
-local NAME = "atlas"
-
----@class atlas.Options
----@field cmd? string[] How to start the server; default `atlas-lsp` from PATH.
----@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers.
----@field root_markers? (string|string[])[] Files that mark a project root.
-local defaults = {
-  cmd = { "atlas-lsp" },
-  settings = {},
-  root_markers = { "pyproject.toml", "setup.py", "setup.cfg", ".git" },
-}
+local config = require("atlas.config")
+local NAME = config.name
 
 --- Titles of the jobs running now, by client id and progress token: the `end` report does not repeat the title.
 ---@type table<integer, table<string|integer, string>>
@@ -32,7 +25,7 @@ function M.run(action)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = client_of(bufnr)
   if not client then
-    tell("the atlas language server is not attached to this buffer (see :checkhealth vim.lsp).", vim.log.levels.WARN)
+    tell("the atlas language server is not attached to this buffer (see :checkhealth atlas).", vim.log.levels.WARN)
     return
   end
   local title = "ATLAS: " .. action
@@ -90,30 +83,9 @@ local function show_progress(event)
   vim.api.nvim_echo({ { ("%s: %s%s"):format(title, percentage, value.message or "") } }, false, {})
 end
 
----@param opts? atlas.Options
-function M.setup(opts)
-  opts = vim.tbl_deep_extend("force", defaults, opts or {})
-  if vim.fn.executable(opts.cmd[1]) == 0 then
-    tell(
-      ("cannot start the language server: `%s` is not an executable. Fix: install atlas-lsp "
-        .. "(scripts/install.sh in a checkout) and pass its path, e.g. "
-        .. 'require("atlas").setup({ cmd = { "/path/to/atlas-lsp/.venv/bin/atlas-lsp" } }).'):format(opts.cmd[1]),
-      vim.log.levels.ERROR
-    )
-    return
-  end
-  -- An empty Lua table would go out as a JSON array, which the server rejects as settings.
-  local settings = next(opts.settings) and opts.settings or vim.empty_dict()
-  vim.lsp.config(NAME, {
-    cmd = opts.cmd,
-    filetypes = { "python" },
-    root_markers = opts.root_markers,
-    init_options = settings,
-    -- The client answers the server's workspace/configuration request for the section from here.
-    settings = { [NAME] = settings },
-  })
-  vim.lsp.enable(NAME)
-
+--- Defines :AtlasSolve, :AtlasVerify, :AtlasRepair, :AtlasCancel and the progress display; running
+--- it again replaces them.
+function M.commands()
   for _, action in ipairs({ "Solve", "Verify", "Repair" }) do
     vim.api.nvim_create_user_command("Atlas" .. action, function()
       M.run(action)
@@ -124,6 +96,25 @@ function M.setup(opts)
     group = vim.api.nvim_create_augroup("atlas.progress", {}),
     callback = show_progress,
   })
+end
+
+--- Configures and enables the server: `vim.lsp.config("atlas", ...)` with `opts` over the defaults
+--- of atlas.config, then `vim.lsp.enable("atlas")`.
+---@param opts? atlas.Options
+function M.setup(opts)
+  local lsp_config = config.lsp_config(opts)
+  if vim.fn.executable(lsp_config.cmd[1]) == 0 then
+    tell(
+      ("cannot start the language server: `%s` is not an executable. Fix: install atlas-lsp "
+        .. "(scripts/install.sh in a checkout) and pass its path, e.g. "
+        .. 'require("atlas").setup({ cmd = { "/path/to/atlas-lsp/.venv/bin/atlas-lsp" } }).'):format(lsp_config.cmd[1]),
+      vim.log.levels.ERROR
+    )
+    return
+  end
+  vim.lsp.config(NAME, lsp_config)
+  vim.lsp.enable(NAME)
+  M.commands()
 end
 
 return M
