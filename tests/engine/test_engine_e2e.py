@@ -117,12 +117,12 @@ async def test_cancelling_a_solve_returns_at_once_and_leaves_no_process() -> Non
         with anyio.move_on_after(60) as scope:
             async with anyio.create_task_group() as group:
                 group.start_soon(engine.solve, task, lambda event: stages.append(event.stage))
-                while "plan" not in stages:
+                while "sample" not in stages:
                     await anyio.sleep(0.05)
                 await anyio.sleep(1.0)
                 cancelled_at = time.monotonic()
                 group.cancel_scope.cancel()
-        assert not scope.cancelled_caught, "the pipeline never reached its plan stage"
+        assert not scope.cancelled_caught, "the pipeline never reached its sample stage"
         assert time.monotonic() - cancelled_at < 1.0
         await anyio.sleep(0.5)
         assert sandbox_or_child_processes() == []

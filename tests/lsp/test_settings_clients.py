@@ -25,7 +25,7 @@ def test_every_setting_is_sent_by_the_vscode_client() -> None:
 
 
 def test_every_setting_is_listed_in_the_neovim_options() -> None:
-    plugin = (CLIENTS / "nvim/lua/atlas/init.lua").read_text()
+    plugin = (CLIENTS / "nvim/lua/atlas/config.lua").read_text()
     listed = re.search(r"---@field settings\? table<string, any> Server settings: (.*)\.\n", plugin)
     assert listed is not None
     assert set(listed.group(1).split(", ")) == set(RULES)
