@@ -82,6 +82,9 @@ class _CachedPrefix:
     seq_id: int
     tokens: list[int]
     last_used: int
+    last_logits: np.ndarray
+    """The logits after the prompt's last token: a request for exactly this prompt starts from them, so its
+    completion is the one a fresh prefill would give (a one-token re-evaluation differs in the last bits)."""
 
 
 @dataclass
@@ -135,6 +138,7 @@ class Decoder:
         self._free_ids = list(range(limits.max_sequences + limits.cached_prefixes))
         self._reserved = 0
         self._prefixes: list[_CachedPrefix] = []
+        self._pieces: dict[int, bytes] = {}
         self._clock = 0
         self._wake = threading.Condition()
         self._closing = False
@@ -234,16 +238,17 @@ class Decoder:
         seq_ids = [self._free_ids.pop() for _ in request.params]
         self._reserved += request.reserved_cells
         first = seq_ids[0]
-        reused = self._reuse_prefix(request.prompt, first)
-        try:
-            self._decode_prompt(request.prompt[reused:], first, start=reused)
-        except Exception:
-            self._release(seq_ids, request.reserved_cells)
-            raise
-        self._remember_prefix(request.prompt, first)
+        reused, logits = self._reuse_prefix(request.prompt, first)
+        if logits is None:
+            try:
+                self._decode_prompt(request.prompt[reused:], first, start=reused)
+            except Exception:
+                self._release(seq_ids, request.reserved_cells)
+                raise
+            logits = self._logits_view(1)
+            self._remember_prefix(request.prompt, first, logits[0])
         for seq_id in seq_ids[1:]:
             llama_cpp.llama_memory_seq_cp(self._memory, first, seq_id, -1, -1)
-        logits = self._logits_rows(1)
         sequences = [
             _Sequence(
                 request=request,
@@ -255,39 +260,38 @@ class Decoder:
             )
             for index, (seq_id, params) in enumerate(zip(seq_ids, request.params, strict=True))
         ]
-        tokens = sample_tokens(
-            np.repeat(logits, len(sequences), axis=0), [s.params for s in sequences], [s.generator for s in sequences]
-        )
+        # Every sequence of the request starts from the prompt's last logits: one row, seen k times.
+        shared_logits = np.broadcast_to(logits, (len(sequences), self._n_vocab))
+        tokens = sample_tokens(shared_logits, [s.params for s in sequences], [s.generator for s in sequences])
         for sequence, token in zip(sequences, tokens, strict=True):
             self._accept(sequence, token)
         self._active.extend(sequences)
         self._retire_finished()
 
-    def _reuse_prefix(self, prompt: list[int], seq_id: int) -> int:
-        """Share the longest cached start of `prompt` into `seq_id`; return how many tokens it covers."""
+    def _reuse_prefix(self, prompt: list[int], seq_id: int) -> tuple[int, np.ndarray | None]:
+        """Share the longest cached start of `prompt` into `seq_id`; return how many tokens it covers and,
+        when it covers the whole prompt, the logits the completion starts from."""
         best, length = None, 0
         for prefix in self._prefixes:
             common = _common_length(prefix.tokens, prompt)
             if common > length:
                 best, length = prefix, common
-        # The last prompt token is always evaluated: its logits start the completion.
-        length = min(length, len(prompt) - 1)
         if best is None or length < MIN_CACHED_PROMPT:
-            return 0
+            return 0, None
         self._clock += 1
         best.last_used = self._clock
+        whole = length == len(prompt) == len(best.tokens)
+        if not whole:
+            # The last prompt token is evaluated: its logits start the completion.
+            length = min(length, len(prompt) - 1)
         llama_cpp.llama_memory_seq_cp(self._memory, best.seq_id, seq_id, 0, length)
         self.stats.prompt_tokens_reused += length
-        return length
+        return length, best.last_logits[np.newaxis, :] if whole else None
 
-    def _remember_prefix(self, prompt: list[int], seq_id: int) -> None:
+    def _remember_prefix(self, prompt: list[int], seq_id: int, last_logits: np.ndarray) -> None:
         if self._limits.cached_prefixes <= 0 or len(prompt) < MIN_CACHED_PROMPT:
             return
         self._clock += 1
-        for prefix in self._prefixes:
-            if prefix.tokens == prompt:
-                prefix.last_used = self._clock
-                return
         if len(self._prefixes) >= self._limits.cached_prefixes:
             self._forget(min(self._prefixes, key=lambda p: p.last_used))
         if not self._free_ids or self._reserved + len(prompt) > self._limits.context_tokens:
@@ -295,7 +299,7 @@ class Decoder:
         cache_id = self._free_ids.pop()
         self._reserved += len(prompt)
         llama_cpp.llama_memory_seq_cp(self._memory, seq_id, cache_id, 0, len(prompt))
-        self._prefixes.append(_CachedPrefix(cache_id, list(prompt), self._clock))
+        self._prefixes.append(_CachedPrefix(cache_id, list(prompt), self._clock, last_logits.copy()))
 
     def _decode_prompt(
         self, tokens: list[int], seq_id: int, start: int = 0, output_all: bool = False
@@ -334,9 +338,13 @@ class Decoder:
                 "raise `context_tokens` or lower k or max_tokens."
             )
 
-    def _logits_rows(self, rows: int) -> np.ndarray:
+    def _logits_view(self, rows: int) -> np.ndarray:
+        """The last decode's logits, read in place: valid only until the next `llama_decode`.
+
+        Sampling reads them before the next step, so no copy is needed; a copy allocated a fresh
+        600 KB per sequence per step (past malloc's mmap threshold: page faults on every token)."""
         pointer = llama_cpp.llama_get_logits(self._ctx)
-        return np.ctypeslib.as_array(pointer, shape=(rows, self._n_vocab)).copy()
+        return np.ctypeslib.as_array(pointer, shape=(rows, self._n_vocab))
 
     def _embeddings_rows(self, rows: int) -> np.ndarray:
         pointer = llama_cpp.llama_get_embeddings(self._ctx)
@@ -359,7 +367,7 @@ class Decoder:
         requests_in_step = len({id(s.request) for s in self._active})
         self.stats.most_requests_in_one_step = max(self.stats.most_requests_in_one_step, requests_in_step)
         self.stats.most_sequences_in_one_step = max(self.stats.most_sequences_in_one_step, len(self._active))
-        logits = self._logits_rows(len(self._active))
+        logits = self._logits_view(len(self._active))
         tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
         for sequence, token in zip(self._active, tokens, strict=True):
             sequence.position += 1
@@ -374,7 +382,7 @@ class Decoder:
             return
         sequence.generated += 1
         sequence.pending_token = token
-        sequence.text_bytes += _piece(self._vocab, token)
+        sequence.text_bytes += self._token_bytes(token)
         text = sequence.text_bytes.decode("utf-8", errors="ignore")
         stop_at = _first_stop(text, sequence.params.stop, sequence.emitted_chars)
         if stop_at is not None:
@@ -389,6 +397,13 @@ class Decoder:
                 sequence.request.on_token(sequence.index, text[sequence.emitted_chars : visible])
             sequence.emitted_chars = visible
         sequence.final_text = text
+
+    def _token_bytes(self, token: int) -> bytes:
+        # The vocabulary never changes: each token's bytes are looked up once, not once per use.
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._pieces[token] = _piece(self._vocab, token)
+        return piece
 
     def _fail_active(self, error: RuntimeFailure) -> None:
         for sequence in self._active:

@@ -120,6 +120,10 @@ class EmbeddedRuntime:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
 
+    def chat_prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
+        """The tokens the model reads for `messages`: the chat template's rendering, tokenized."""
+        return self._tokenize(self._formatter(messages=[_chat_message(m) for m in messages]).prompt)
+
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
     ) -> Generation:
@@ -132,7 +136,7 @@ class EmbeddedRuntime:
         params: Sequence[SamplingParams],
         on_token: TokenCallback | None = None,
     ) -> list[Generation]:
-        prompt = self._tokenize(self._formatter(messages=[_chat_message(m) for m in messages]).prompt)
+        prompt = self.chat_prompt_tokens(messages)
         # More samples than sequence slots are decoded slot-sized group after group; each later group
         # finds the prompt in the prefix cache.
         width = self._max_sequences

@@ -1,8 +1,9 @@
 """Token sampling for many sequences at once, in numpy.
 
 Each sequence keeps its own generator, temperature, top-k and top-p, so k candidates of one batch
-are as diverse as k separate calls. Top-k is applied first with `argpartition`, which keeps the
-cost per row small on a 150k-token vocabulary; top-p then works on those few candidates.
+are as diverse as k separate calls. Top-k comes first and top-p then works on those few candidates.
+Top-k finds its candidates from group maxima (`top_k_indices`): a partition of the whole 150k-token
+vocabulary cost about 2 ms a row, which at k=4 was several percent of a decode step.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.runtime.base import SamplingParams
+
+TOP_K_BLOCK = 128
+"""Logits per group when top-k looks for its candidates: 1187 groups for Qwen's 151,936 tokens."""
 
 
 def sample_tokens(
@@ -28,13 +32,31 @@ def _sample_row(row: np.ndarray, params: SamplingParams, generator: np.random.Ge
     if params.temperature <= 0.0:
         return int(np.argmax(row))
     k = min(params.top_k if params.top_k > 0 else row.size, row.size)
-    candidates = np.argpartition(row, -k)[-k:]
+    candidates = top_k_indices(row, k)
     scaled = row[candidates].astype(np.float64) / params.temperature
-    order = np.argsort(-scaled)
-    candidates, scaled = candidates[order], scaled[order]
     probabilities = np.exp(scaled - scaled[0])
     probabilities /= probabilities.sum()
     # Keep the smallest prefix whose mass reaches top_p (always at least one token).
     keep = int(np.searchsorted(np.cumsum(probabilities), params.top_p) + 1)
     probabilities = probabilities[:keep] / probabilities[:keep].sum()
     return int(candidates[generator.choice(keep, p=probabilities)])
+
+
+def top_k_indices(row: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` largest logits of `row`, largest first; equal logits in index order.
+
+    The logits are split into groups (strided: column j of a TOP_K_BLOCK-row matrix, so the maxima
+    are one vectorised pass). The k largest group maxima are k distinct logits, so the k-th largest
+    logit is at least the smallest of them: all of the top k are among the logits that reach it.
+    """
+    groups = row.size // TOP_K_BLOCK
+    candidates = None
+    if k < groups:
+        group_maxima = row[: groups * TOP_K_BLOCK].reshape(TOP_K_BLOCK, groups).max(axis=0)
+        reaching = np.flatnonzero(row >= np.partition(group_maxima, -k)[-k])
+        if reaching.size >= k:  # fewer only when NaN logits (which compare false) took part
+            candidates = reaching
+    if candidates is None:
+        candidates = np.arange(row.size)
+    # A stable sort of index-ordered candidates puts equal logits in index order.
+    return candidates[np.argsort(-row[candidates], kind="stable")[:k]]
