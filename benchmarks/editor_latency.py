@@ -51,6 +51,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import default_converter
 
+from atlas_lsp.features.commands import APPLY_ANYWAY
 from atlas_lsp.features.usage import USAGE_MARKER
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -247,6 +248,8 @@ class JobWatch:
     end_message: str = ""
     reports: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    """Questions the server put before applying (code that fails an example), each answered "Apply anyway"."""
     logged: list[str] = field(default_factory=list)
     usage: dict[str, Any] | None = None
     timed_out: bool = False
@@ -283,6 +286,7 @@ class EditorClient(LanguageClient):
             types.WORKSPACE_APPLY_EDIT: self._apply_edit,
             types.WORKSPACE_CONFIGURATION: self._configuration,
             types.WINDOW_SHOW_MESSAGE: self._show_message,
+            types.WINDOW_SHOW_MESSAGE_REQUEST: self._show_message_request,
             types.WINDOW_LOG_MESSAGE: self._log_message,
             types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: lambda params: None,
             types.CLIENT_REGISTER_CAPABILITY: lambda params: None,
@@ -405,6 +409,12 @@ class EditorClient(LanguageClient):
         if self.watch is not None:
             self.watch.shown.append(params.message)
 
+    def _show_message_request(self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        # A user who asked for the edit takes it to look at it; the hidden checks then judge it.
+        if self.watch is not None:
+            self.watch.asked.append(params.message)
+        return next((a for a in params.actions or [] if a.title == APPLY_ANYWAY), None)
+
     def _log_message(self, params: types.LogMessageParams) -> None:
         watch = self.watch
         if watch is None:
@@ -512,6 +522,8 @@ class JobRecord:
     shown: tuple[str, ...] = ()
     usage: dict[str, Any] | None = None
     timed_out: bool = False
+    asked: tuple[str, ...] = ()
+    """The server asked before applying (the code fails an example); the benchmark answered "Apply anyway"."""
 
 
 def time_split_of(seconds: float, usage: dict[str, Any] | None) -> TimeSplit | None:
@@ -559,11 +571,13 @@ def _record_of(fixture: Fixture, path: Path, watch: JobWatch, edited_text: str) 
         shown=tuple(watch.shown),
         usage=usage,
         timed_out=watch.timed_out,
+        asked=tuple(watch.asked),
     )
 
 
 def outcome_of(record: JobRecord) -> str:
-    return outcome_text(record.action, record.edited, record.passed, record.check_detail)
+    outcome = outcome_text(record.action, record.edited, record.passed, record.check_detail)
+    return f"{outcome} (applied when asked)" if record.asked else outcome
 
 
 def outcome_text(action: str, edited: bool, passed: bool, check_detail: str) -> str:

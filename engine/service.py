@@ -141,6 +141,10 @@ class Engine:
     ) -> Answer:
         return await self._pipeline.repair(task, code, failing, on_event or _ignore)
 
+    async def rewrite(self, task: Task, code: str, on_event: EventCallback | None = None) -> Answer:
+        """One greedy rewrite of `code` with nothing run, as a baseline for `repair`."""
+        return await self._pipeline.rewrite(task, code, on_event or _ignore)
+
     async def aclose(self) -> None:
         await self._runtime.aclose()
         self._sandbox.close()

@@ -71,6 +71,18 @@ class RepairTask:
         # The editor names a task after its file; results name it after the row.
         return dataclasses.replace(task, task_id=self.task_id), program_of(module, site)
 
+    def edited(self, answer_code: str) -> str:
+        """The file after the editor's Repair puts `answer_code` in place of the function
+        (atlas_lsp/features/rewrite.py); raises UnusableAnswer, with the editor's reason, when it cannot."""
+        from atlas_lsp.features.rewrite import rewrite
+        from atlas_lsp.functions import parse_module
+
+        module = parse_module(self.buggy_function)
+        site = module.function_named(self.entry_point)
+        if site is None:
+            raise ValueError(f"{self.task_id}: no function `{self.entry_point}`")
+        return rewrite(module, site, answer_code).apply(self.buggy_function)
+
 
 @dataclass(frozen=True)
 class HiddenCheck:

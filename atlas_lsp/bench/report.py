@@ -40,6 +40,8 @@ class RunDescription:
     records: str = ""
     """The folder this run recorded its candidates into for the replay ("" for none); labelling them adds
     to the run's CPU time only."""
+    task: str = "solve"
+    """"solve" (pass@1 on statements) or "repair" (fixed@1 on buggy functions, grouped by bug kind)."""
 
 
 RUN_DESCRIPTION_KEYS = tuple(field.name for field in fields(RunDescription))
@@ -76,6 +78,7 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
         **pass_rate(rows),
         "public_only_problems": sum(1 for row in rows if row.get("judge") == "public-only"),
         **_examples_then_hidden(rows),
+        **_repair_outcomes(rows),
         "by_difficulty": {
             key: pass_rate(groups["difficulty"][key]) for key in sorted(groups["difficulty"], key=difficulty_order)
         },
@@ -95,6 +98,24 @@ def summarize(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> dict[str,
             if timed
             else "wall seconds summed over problems x assumed watts",
         },
+    }
+
+
+def _repair_outcomes(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """For repair runs: answers that left the code as it was, that broke the public check the buggy
+    code passed, and that pass the public check; and how many ended in each verdict."""
+    repairs = [row for row in rows if row.get("task") == "repair"]
+    if not repairs:
+        return {}
+    verdicts: dict[str, int] = defaultdict(int)
+    for row in repairs:
+        verdicts[row["verdict"]] += 1
+    return {
+        "unchanged": sum(1 for row in repairs if row["unchanged"]),
+        "broke_public": sum(1 for row in repairs if row["broke_public"]),
+        "passing_public_check": sum(1 for row in repairs if row["public_after"]),
+        "passing_public_check_and_judge": sum(1 for row in repairs if row["public_after"] and row["passed"]),
+        "by_verdict": dict(sorted(verdicts.items())),
     }
 
 
@@ -160,14 +181,25 @@ def _throughput(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    repair = summary.get("task") == "repair"
     lines = [
         f"# Bench run: {summary.get('dataset', '?')} "
-        f"({summary.get('mode', '?')} mode, model {summary.get('model', '?')})",
+        f"({'repair, ' if repair else ''}{summary.get('mode', '?')} mode, model {summary.get('model', '?')})",
         "",
-        f"pass@1 = **{summary['pass_at_1']:.1%}** ({summary['passed']} of {summary['problems']} problems), "
+        f"{'fixed@1' if repair else 'pass@1'} = **{summary['pass_at_1']:.1%}** ({summary['passed']} of "
+        f"{summary['problems']} {'tasks' if repair else 'problems'}), "
         f"95% Wilson interval {summary['ci95'][0]:.1%} .. {summary['ci95'][1]:.1%}.",
         "",
     ]
+    if repair:
+        verdicts = ", ".join(f"{name} {count}" for name, count in summary["by_verdict"].items())
+        lines += [
+            f"Answers that leave the code unchanged: {summary['unchanged']}; that break the public check the "
+            f"buggy code passed: {summary['broke_public']}; that pass the public check: "
+            f"{summary['passing_public_check']} ({summary['passing_public_check_and_judge']} of them also pass "
+            f"the hidden check). Verdicts: {verdicts}.",
+            "",
+        ]
     public_only = summary["public_only_problems"]
     if public_only and public_only == summary["problems"]:
         lines += [
@@ -189,7 +221,10 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
             "",
         ]
     lines += ["| group | problems | passed | pass@1 | 95% CI |", "| --- | --- | --- | --- | --- |"]
-    for label, key in (("difficulty", "by_difficulty"), ("platform", "by_platform")):
+    groups = (
+        (("bug kind", "by_difficulty"),) if repair else (("difficulty", "by_difficulty"), ("platform", "by_platform"))
+    )
+    for label, key in groups:
         for name, rate in summary[key].items():
             lines.append(
                 f"| {label}: {name} | {rate['problems']} | {rate['passed']} | {rate['pass_at_1']:.1%} | "

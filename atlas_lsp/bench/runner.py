@@ -13,10 +13,10 @@ import json
 import os
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import anyio
 
@@ -24,13 +24,30 @@ from atlas_lsp.bench.collect import CollectSettings, record_exploration
 from atlas_lsp.terminal import innermost
 from engine.runtime.base import RuntimeFailure
 from engine.service import Engine
-from engine.task import Task
+from engine.task import Answer, Task
 from lens.records import LensRecord, append_records, recorded_problems
 from sandbox.executor import Sandbox
 from sandbox.testcases import TestCase
 
 JudgeKind = Literal["full", "public-only"]
 RESULTS_FILE = "results.jsonl"
+
+
+class _Named(Protocol):
+    @property
+    def task_id(self) -> str: ...
+
+
+class Problem(Protocol):
+    """What the runner needs of a problem: the id its row is written under."""
+
+    @property
+    def task(self) -> _Named: ...
+
+
+P = TypeVar("P", bound=Problem)
+Attempted = tuple[dict[str, Any], list[LensRecord]]
+"""A finished problem's result row, and the records of its candidates (none unless recording)."""
 
 
 class UnreadableResults(ValueError):
@@ -94,12 +111,12 @@ def read_results(run_dir: Path) -> list[dict[str, Any]]:
 
 
 async def run_problems(
-    problems: Sequence[BenchProblem],
-    engine: Engine,
-    judge: Sandbox,
+    problems: Sequence[P],
+    attempt: Callable[[P], Awaitable[Attempted]],
     settings: RunSettings,
     on_done: Callable[[dict[str, Any]], None],
 ) -> list[ProblemError]:
+    """`attempt` each problem not done yet (`settings.jobs` at a time), writing its row as it finishes."""
     settings.out.mkdir(parents=True, exist_ok=True)
     results_path = settings.out / RESULTS_FILE
     if not settings.resume:
@@ -114,10 +131,10 @@ async def run_problems(
     errors: list[ProblemError] = []
     limiter = anyio.CapacityLimiter(max(1, settings.jobs))
 
-    async def one(problem: BenchProblem) -> None:
+    async def one(problem: P) -> None:
         async with limiter:
             try:
-                row, records = await solve_and_judge(problem, engine, judge, records_to)
+                row, records = await attempt(problem)
             except Exception as error:
                 if _model_failed(error):
                     raise  # the model is gone: every other problem would fail the same way
@@ -157,14 +174,24 @@ def _cut_unfinished_row(path: Path) -> None:
         os.truncate(path, content.rfind(b"\n") + 1)
 
 
+def solving(
+    engine: Engine, judge: Sandbox, records_to: CollectSettings | None = None
+) -> Callable[[BenchProblem], Awaitable[Attempted]]:
+    """The attempt of a solve run: `solve_and_judge` with this engine and judge."""
+
+    async def attempt(problem: BenchProblem) -> Attempted:
+        return await solve_and_judge(problem, engine, judge, records_to)
+
+    return attempt
+
+
 async def solve_and_judge(
     problem: BenchProblem, engine: Engine, judge: Sandbox, records_to: CollectSettings | None = None
 ) -> tuple[dict[str, Any], list[LensRecord]]:
     """The problem's result row, and with `records_to` the records of its candidates."""
-    started_at, started, cpu_at_start = time.time(), time.monotonic(), _process_cpu_seconds()
+    clock = Clock.start()
     answer, exploration = await engine.solve_exploring(problem.task)
-    seconds = time.monotonic() - started
-    finished_at, cpu_at_finish = time.time(), _process_cpu_seconds()
+    clock = clock.stop()
     # The answer is fixed: only now are the hidden tests read, by the judge alone.
     result = await judge.run(
         answer.code, problem.hidden_tests, entry_point=problem.task.entry_point, stop_at_first_failure=True
@@ -184,6 +211,39 @@ async def solve_and_judge(
         "tests_passed": result.tests_passed,
         "tests_total": len(problem.hidden_tests),
         "examples_unread": problem.examples_unread,
+        **answer_fields(answer, clock),
+    }, records
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When an answer was asked for and when it came: wall time, and the process's CPU time so far."""
+
+    started_at: float
+    started: float
+    cpu_at_start: float
+    finished_at: float = 0.0
+    seconds: float = 0.0
+    cpu_at_finish: float = 0.0
+
+    @classmethod
+    def start(cls) -> Clock:
+        return cls(time.time(), time.monotonic(), _process_cpu_seconds())
+
+    def stop(self) -> Clock:
+        return Clock(
+            self.started_at,
+            self.started,
+            self.cpu_at_start,
+            time.time(),
+            time.monotonic() - self.started,
+            _process_cpu_seconds(),
+        )
+
+
+def answer_fields(answer: Answer, clock: Clock) -> dict[str, Any]:
+    """The part of a result row every task shares: the answer, its evidence, its cost and its timing."""
+    return {
         "answer": answer.code,
         "confidence": answer.confidence,
         "evidence": {
@@ -197,15 +257,15 @@ async def solve_and_judge(
         "stages": {name: usage.__dict__ for name, usage in answer.usage.items()},
         "tokens_in": answer.tokens_in,
         "tokens_out": answer.tokens_out,
-        "seconds": round(seconds, 2),
+        "seconds": round(clock.seconds, 2),
         # Wall-clock bounds: with --jobs > 1 problems overlap, and the union of these spans is the run's busy time.
-        "started_at": round(started_at, 2),
-        "finished_at": round(finished_at, 2),
+        "started_at": round(clock.started_at, 2),
+        "finished_at": round(clock.finished_at, 2),
         # The process's CPU time so far: problems in flight together share it, so only a session's
         # first and last readings make a total (report.run_cpu_seconds).
-        "cpu_at_start": round(cpu_at_start, 2),
-        "cpu_at_finish": round(cpu_at_finish, 2),
-    }, records
+        "cpu_at_start": round(clock.cpu_at_start, 2),
+        "cpu_at_finish": round(clock.cpu_at_finish, 2),
+    }
 
 
 def _process_cpu_seconds() -> float:

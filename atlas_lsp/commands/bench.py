@@ -1,4 +1,5 @@
-"""`atlas-lsp --bench DATASET`: solve problems headlessly and report honest pass@1.
+"""`atlas-lsp --bench DATASET`: solve problems (or `--task repair`: repair buggy functions) headlessly and
+report honest pass@1 (fixed@1).
 
 One answer per problem, fixed before the hidden tests are read; results are written as each
 problem finishes, and `--resume` continues an interrupted run. `--bench-compare DIR...` compares
@@ -24,6 +25,7 @@ from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
+    from atlas_lsp.bench.repair_tasks import RepairProblem
     from atlas_lsp.bench.runner import BenchProblem, ProblemError
     from sandbox.executor import Sandbox
 
@@ -33,7 +35,17 @@ PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "re
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--bench")
     group.add_argument(
-        "--mode", choices=("single", "pipeline"), default="pipeline", help="one greedy answer, or the full pipeline"
+        "--task",
+        choices=("solve", "repair"),
+        default="solve",
+        help="solve problems from their statements (LiveCodeBench or evalplus rows), or repair buggy functions "
+        "(HumanEvalPack's Python layout, as HumanEvalFix)",
+    )
+    group.add_argument(
+        "--mode",
+        choices=("single", "pipeline"),
+        default="pipeline",
+        help="one greedy answer (for --task repair: one rewrite with nothing run), or the full pipeline",
     )
     group.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and skip the problems in it")
     group.add_argument("--since", metavar="DATE", help="only problems with contest_date >= DATE (YYYY-MM-DD)")
@@ -117,8 +129,10 @@ def run_compare(args: argparse.Namespace) -> int:
 async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.collect import CollectSettings
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
+    from atlas_lsp.bench.repair_run import repairing
+    from atlas_lsp.bench.repair_tasks import load_repair_tasks
     from atlas_lsp.bench.report import RunDescription, summarize, write_report
-    from atlas_lsp.bench.runner import RunSettings, read_results, run_problems
+    from atlas_lsp.bench.runner import RunSettings, read_results, run_problems, solving
     from atlas_lsp.commands.lens import records_model_sha256
     from engine.config import BUDGETS, EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
@@ -129,18 +143,36 @@ async def _bench(args: argparse.Namespace) -> int:
     test_seconds = args.timeout or SandboxConfig().test_seconds
     judge = judge_sandbox(test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
+    repair = args.task == "repair"
+    problems: list[BenchProblem] = []
+    repair_problems: list[RepairProblem] = []
+    if repair and (args.record or args.lens_records or args.since or args.until):
+        print(
+            "error: --task repair records no candidates and its tasks have no dates: leave out --record, "
+            "--lens-records, --since and --until",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        loaded = await load_bench(args.bench, judge, ids, args.limit)
+        if repair:
+            repair_loaded = load_repair_tasks(dataset, set(ids) if ids else None, args.limit)
+            repair_problems = list(repair_loaded.problems)
+            row_errors: Sequence[object] = repair_loaded.row_errors
+            judge_kind = "full"
+        else:
+            loaded = await load_bench(args.bench, judge, ids, args.limit)
+            row_errors, judge_kind = loaded.row_errors, loaded.judge
+            problems = select_problems(loaded.problems, ids, args.since, args.until, args.limit)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for row_error in loaded.row_errors:
+    for row_error in row_errors:
         print(f"skipped {dataset} {row_error}", file=sys.stderr)
-    problems = select_problems(loaded.problems, ids, args.since, args.until, args.limit)
-    if not problems:
+    selected_ids = [p.task.task_id for p in (repair_problems if repair else problems)]
+    if not selected_ids:
         print("error: no problem selected (check --ids, --since/--until, --limit)", file=sys.stderr)
         return 2
-    unread = [p.task.task_id for p in problems if p.examples_unread]
+    unread = [] if repair else [p.task.task_id for p in problems if p.examples_unread]
     if unread:
         print(
             f"note: {len(unread)} problems show examples that cannot be read as tests and run without them: "
@@ -187,7 +219,13 @@ async def _bench(args: argparse.Namespace) -> int:
     previous = _previous_run(out) if args.resume else {}
     mismatch = _resume_mismatch(
         previous,
-        {"dataset": dataset.name, "mode": args.mode, "model": args.model or "default", "pipeline": pipeline.__dict__},
+        {
+            "dataset": dataset.name,
+            "task": args.task,
+            "mode": args.mode,
+            "model": args.model or "default",
+            "pipeline": pipeline.__dict__,
+        },
     )
     if mismatch:
         print(
@@ -224,7 +262,7 @@ async def _bench(args: argparse.Namespace) -> int:
 
     description = RunDescription(
         dataset=str(dataset),
-        judge=loaded.judge,
+        judge=judge_kind,
         mode=args.mode,
         model=engine.model_id,
         backend=engine.backend,
@@ -234,22 +272,28 @@ async def _bench(args: argparse.Namespace) -> int:
         max_sequences=embedded.max_sequences,
         command="atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         started=previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
-        selected=len(problems),
+        selected=len(selected_ids),
+        task=args.task,
         lens_records=args.lens_records or "",
         records=args.record or "",
     )
-    bar = ProgressBar(f"{args.mode} on {dataset.name}")
+    metric = "fixed@1" if repair else "pass@1"
+    bar = ProgressBar(f"{args.mode} {args.task} on {dataset.name}")
     finished: list[bool] = []
 
     def on_done(row: dict[str, Any]) -> None:
         finished.append(bool(row["passed"]))
         rate = sum(finished) / len(finished)
-        bar.update(done_before + len(finished), len(problems), f"{row['question_id']} pass@1 so far {rate:.1%}")
+        bar.update(done_before + len(finished), len(selected_ids), f"{row['question_id']} {metric} so far {rate:.1%}")
 
     status = 0
     try:
         settings = RunSettings(out, args.jobs or 1, args.resume, records_to)
-        errors, stopped_by = await _until_stopped(run_problems(problems, engine, judge, settings, on_done))
+        errors, stopped_by = await _until_stopped(
+            run_problems(repair_problems, repairing(engine, judge, args.mode), settings, on_done)
+            if repair
+            else run_problems(problems, solving(engine, judge, records_to), settings, on_done)
+        )
         if stopped_by:
             # Writing the summary takes seconds: a second Ctrl-C must not cut it short.
             for number in (signal.SIGINT, signal.SIGTERM):
@@ -272,7 +316,7 @@ async def _bench(args: argparse.Namespace) -> int:
         status = 1
     finally:
         await engine.aclose()
-        selected = {p.task.task_id for p in problems}
+        selected = set(selected_ids)
         rows = [row for row in read_results(out) if row["question_id"] in selected]
         if rows:
             summary = summarize(rows, asdict(description))
@@ -343,7 +387,12 @@ def _resume_mismatch(previous: dict[str, Any], now: dict[str, Any]) -> str:
     did not record (added to the engine since) are not compared."""
     from engine.models import PACKAGED_MODELS
 
-    earlier = {key: previous.get(key, now[key]) for key in ("dataset", "mode", "model")}
+    if not previous:
+        return ""
+    # A run from before --task was solving.
+    earlier = {
+        key: previous.get(key, "solve" if key == "task" else now[key]) for key in ("dataset", "task", "mode", "model")
+    }
     earlier["dataset"] = Path(earlier["dataset"]).name
     if not {earlier["model"], now["model"]} <= PACKAGED_MODELS.keys():
         earlier["model"] = now["model"]

@@ -41,6 +41,23 @@ async def direct_fix(
     return candidate
 
 
+async def unchecked_fix(
+    calls: TaskCalls, task: Task, code: str, seed: int, max_tokens: int, sampling: Sampling
+) -> Candidate:
+    """The program rewritten from its code and the problem alone, nothing run: one completion."""
+    (candidate,) = await write_candidates(
+        calls,
+        task,
+        "repair",
+        "repair.unchecked",
+        [sampling.params(seed, max_tokens)],
+        "repair:unchecked",
+        statement=statement_of(calls.prompts, task),
+        code=code,
+    )
+    return candidate
+
+
 async def propose_repairs(
     calls: TaskCalls,
     task: Task,

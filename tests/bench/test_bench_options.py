@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from atlas_lsp.commands.bench import _resume_mismatch
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "problems.jsonl"
 
 
@@ -69,3 +71,14 @@ def test_replay_of_a_folder_without_records_says_how_to_make_them(tmp_path: Path
 
     assert main(["--replay", str(tmp_path), "--out", str(tmp_path / "replay")]) == 2
     assert "--record DIR" in capsys.readouterr().err
+
+
+def test_resuming_a_repair_run_as_a_solve_run_is_a_mismatch() -> None:
+    now = {"dataset": "d.jsonl", "task": "solve", "mode": "single", "model": "small", "pipeline": {}}
+    assert "task was 'repair', now 'solve'" in _resume_mismatch({**now, "task": "repair"}, now)
+
+
+def test_a_run_from_before_tasks_resumes_as_a_solve_run() -> None:
+    now = {"dataset": "d.jsonl", "task": "solve", "mode": "single", "model": "small", "pipeline": {}}
+    earlier = {key: value for key, value in now.items() if key != "task"}
+    assert _resume_mismatch(earlier, now) == ""

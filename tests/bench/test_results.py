@@ -16,6 +16,7 @@ from atlas_lsp.bench.runner import (
     UnreadableResults,
     read_results,
     run_problems,
+    solving,
 )
 from engine.pipeline import Exploration
 from engine.runtime.base import RuntimeFailure
@@ -55,7 +56,7 @@ def problem(task_id: str) -> BenchProblem:
 
 async def run(out: Path, ids: list[str], engine: ScriptedEngine, resume: bool = True):
     return await run_problems(
-        [problem(i) for i in ids], engine, FakeSandbox(), RunSettings(out, 1, resume), lambda row: None
+        [problem(i) for i in ids], solving(engine, FakeSandbox()), RunSettings(out, 1, resume), lambda row: None
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from fakes import FakeRuntime, FakeSandbox
 
 from atlas_lsp.bench.collect import CollectSettings, collect
-from atlas_lsp.bench.runner import RESULTS_FILE, BenchProblem, RunSettings, read_results, run_problems
+from atlas_lsp.bench.runner import RESULTS_FILE, BenchProblem, RunSettings, read_results, run_problems, solving
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
@@ -82,13 +82,14 @@ def test_the_inference_path_takes_only_the_task() -> None:
 
 async def bench(out: Path, problems: list[BenchProblem], engine: Engine, judge: FakeSandbox | None = None) -> None:
     run = RunSettings(out / "run", 1, True, settings(out / "records"))
-    await run_problems(problems, engine, judge or FakeSandbox(), run, lambda row: None)
+    await run_problems(problems, solving(engine, judge or FakeSandbox(), run.records), run, lambda row: None)
 
 
 async def test_records_made_without_reading_hold_no_embedding_and_cost_no_model_reading(tmp_path: Path) -> None:
     runtime = FakeRuntime()
     run = RunSettings(tmp_path / "run", 1, True, replace(settings(tmp_path / "records"), read=False))
-    await run_problems([problem("p1")], Engine(runtime, FakeSandbox(), CONFIG), FakeSandbox(), run, lambda row: None)
+    engine = Engine(runtime, FakeSandbox(), CONFIG)
+    await run_problems([problem("p1")], solving(engine, FakeSandbox(), run.records), run, lambda row: None)
     records = read_records([tmp_path / "records"])
     assert len(records) == 5 and {r.embedding_dim for r in records} == {0}
     assert runtime.embedded == []
