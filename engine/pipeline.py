@@ -22,7 +22,7 @@ from engine.stages import DIRECT_FIX, PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TE
 from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.read import read_candidates
-from engine.stages.repair import direct_fix, propose_repairs, unchecked_fix
+from engine.stages.repair import direct_fix, propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
@@ -305,7 +305,7 @@ class Pipeline:
         """One greedy rewrite of `code`, nothing executed: the baseline the repair benchmark compares with."""
         calls = self._calls(task, emit)
         calls.event("repair", 0, 1, "one rewrite, nothing run")
-        candidate = await unchecked_fix(calls, task, code, self._config.seed, self._config.max_tokens, DIRECT_FIX)
+        candidate = await direct_fix(calls, task, code, None, self._config.seed, self._config.max_tokens, DIRECT_FIX)
         calls.trace("answer", code=candidate.code, origin=candidate.origin, confidence=0.0)
         evidence = Evidence(candidates=1, examples_total=0, examples_passed=0, repaired=True)
         return Answer(candidate.code, 0.0, evidence, calls.meter.snapshot())

@@ -24,36 +24,21 @@ def feedback_text(calls: TaskCalls, failure: Failure) -> str:
 
 
 async def direct_fix(
-    calls: TaskCalls, task: Task, code: str, failure: Failure, seed: int, max_tokens: int, sampling: Sampling
+    calls: TaskCalls, task: Task, code: str, failure: Failure | None, seed: int, max_tokens: int, sampling: Sampling
 ) -> Candidate:
-    """The program rewritten from the failure alone, without an analysis first: one short completion."""
+    """The program rewritten from the failure alone, without an analysis first: one short completion.
+    With no failure (nothing was run) it is rewritten from its code and the problem alone."""
+    feedback = {"feedback": feedback_text(calls, failure)} if failure else {}
     (candidate,) = await write_candidates(
         calls,
         task,
         "repair",
-        "repair.direct",
+        "repair.direct" if failure else "repair.unchecked",
         [sampling.params(seed, max_tokens)],
-        "repair:direct",
+        "repair:direct" if failure else "repair:unchecked",
         statement=statement_of(calls.prompts, task),
         code=code,
-        feedback=feedback_text(calls, failure),
-    )
-    return candidate
-
-
-async def unchecked_fix(
-    calls: TaskCalls, task: Task, code: str, seed: int, max_tokens: int, sampling: Sampling
-) -> Candidate:
-    """The program rewritten from its code and the problem alone, nothing run: one completion."""
-    (candidate,) = await write_candidates(
-        calls,
-        task,
-        "repair",
-        "repair.unchecked",
-        [sampling.params(seed, max_tokens)],
-        "repair:unchecked",
-        statement=statement_of(calls.prompts, task),
-        code=code,
+        **feedback,
     )
     return candidate
 
