@@ -57,18 +57,20 @@ async def client(lsp_client: AtlasTestClient, shop: Path) -> AsyncIterator[None]
 
 async def run_action_on(client: AtlasTestClient, path: Path, function: str, title: str) -> tuple[str, list[str]]:
     """Run `title` on `function`; returns the file's text with every edit applied to the function
-    (each edit on the text as it was), and the messages the job showed."""
+    (each edit on the text as it was), and the messages the job showed or asked."""
     text = path.read_text()
     uri = await client.open_document(path)
     line = next(number for number, line in enumerate(text.splitlines()) if line.startswith(f"def {function}("))
-    shown = len(client.messages)
+    shown, asked = len(client.messages), len(client.message_requests)
     await client.job_end(await client.start_action(uri, line, title))
     edited = [
         apply_text_edits(text, edits_of(params)[1])
         for params in client.applied_edits
         if params.label and function in params.label
     ]
-    return (edited[-1] if edited else text), [message.message for message in client.messages[shown:]]
+    # Code that still fails an example comes as a question (apply anyway?) rather than a message.
+    told = [*client.messages[shown:], *client.message_requests[asked:]]
+    return (edited[-1] if edited else text), [message.message for message in told]
 
 
 async def passes_checks(shop: Path, code: str, function: str, checks: list) -> bool:
