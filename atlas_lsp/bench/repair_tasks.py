@@ -25,11 +25,14 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.examples import examples_in_test_file
 from engine.task import Example, Task
 from sandbox.dataset import DatasetError
+
+if TYPE_CHECKING:
+    from atlas_lsp.functions import FunctionSite, ModuleSource
 
 REQUIRED_FIELDS = ("task_id", "prompt", "declaration", "buggy_solution", "entry_point", "example_test", "test")
 OPTIONAL_FIELDS = ("canonical_solution", "bug_kind", "bug_type")
@@ -61,12 +64,8 @@ class RepairTask:
         # Imported here: the editor's modules are not needed to read or judge tasks.
         from atlas_lsp.context import FunctionContext
         from atlas_lsp.features.targets import build_task, program_of
-        from atlas_lsp.functions import parse_module
 
-        module = parse_module(self.buggy_function)
-        site = module.function_named(self.entry_point)
-        if site is None:  # the loader checked the function is there
-            raise ValueError(f"{self.task_id}: no function `{self.entry_point}`")
+        module, site = self._function_in_file()
         task = build_task(module, site, f"{self.entry_point}.py", FunctionContext(test_examples=self.examples))
         # The editor names a task after its file; results name it after the row.
         return dataclasses.replace(task, task_id=self.task_id), program_of(module, site)
@@ -75,13 +74,19 @@ class RepairTask:
         """The file after the editor's Repair puts `answer_code` in place of the function
         (atlas_lsp/features/rewrite.py); raises UnusableAnswer, with the editor's reason, when it cannot."""
         from atlas_lsp.features.rewrite import rewrite
+
+        module, site = self._function_in_file()
+        return rewrite(module, site, answer_code).apply(self.buggy_function)
+
+    def _function_in_file(self) -> tuple[ModuleSource, FunctionSite]:
+        """The buggy function's file as the editor parses it, and the function in it."""
         from atlas_lsp.functions import parse_module
 
         module = parse_module(self.buggy_function)
         site = module.function_named(self.entry_point)
-        if site is None:
+        if site is None:  # the loader checked the function is there
             raise ValueError(f"{self.task_id}: no function `{self.entry_point}`")
-        return rewrite(module, site, answer_code).apply(self.buggy_function)
+        return module, site
 
 
 @dataclass(frozen=True)

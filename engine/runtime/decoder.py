@@ -271,16 +271,17 @@ class Decoder:
     def _reuse_prefix(self, prompt: list[int], seq_id: int) -> tuple[int, np.ndarray | None]:
         """Share the longest cached start of `prompt` into `seq_id`; return how many tokens it covers and,
         when it covers the whole prompt, the logits the completion starts from."""
-        best, length = None, 0
+        best, length, exact = None, 0, False
         for prefix in self._prefixes:
             common = _common_length(prefix.tokens, prompt)
-            if common > length:
-                best, length = prefix, common
+            # Of equally long matches, the one that is the prompt itself: no duplicate of it gets cached.
+            if (common, common == len(prefix.tokens)) > (length, exact):
+                best, length, exact = prefix, common, common == len(prefix.tokens)
         if best is None or length < MIN_CACHED_PROMPT:
             return 0, None
         self._clock += 1
         best.last_used = self._clock
-        whole = length == len(prompt) == len(best.tokens)
+        whole = exact and length == len(prompt)
         if not whole:
             # The last prompt token is evaluated: its logits start the completion.
             length = min(length, len(prompt) - 1)

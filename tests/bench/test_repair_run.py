@@ -16,6 +16,7 @@ from sandbox.executor import Sandbox
 from sandbox.limits import Limits
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "repair" / "humanevalpack_rows.jsonl"
+ADD_ONE_FIXED = "def add_one(x):\n    return x + 1\n"
 
 
 class ScriptedEngine:
@@ -48,7 +49,7 @@ def add_one() -> RepairProblem:
 async def test_a_correct_function_is_fixed_and_passes_the_public_check_the_buggy_one_failed(
     add_one: RepairProblem, judge: Sandbox
 ) -> None:
-    engine = ScriptedEngine("def add_one(x):\n    return x + 1\n")
+    engine = ScriptedEngine(ADD_ONE_FIXED)
     row = await repair_and_judge(add_one, engine, judge, "pipeline")  # type: ignore[arg-type]
     assert (row["passed"], row["verdict"], row["unchanged"]) == (True, "passed", False)
     assert (row["public_before"], row["public_after"], row["broke_public"]) == (False, True, False)
@@ -57,7 +58,7 @@ async def test_a_correct_function_is_fixed_and_passes_the_public_check_the_buggy
 async def test_the_answer_goes_into_the_file_as_the_editor_puts_it_keeping_the_docstring(
     add_one: RepairProblem, judge: Sandbox
 ) -> None:
-    engine = ScriptedEngine("def add_one(x):\n    return x + 1\n")
+    engine = ScriptedEngine(ADD_ONE_FIXED)
     row = await repair_and_judge(add_one, engine, judge, "pipeline")  # type: ignore[arg-type]
     assert row["repaired_file"] == add_one.task.buggy_function.replace("x - 1", "x + 1")
 
@@ -65,7 +66,7 @@ async def test_the_answer_goes_into_the_file_as_the_editor_puts_it_keeping_the_d
 async def test_the_engine_sees_the_buggy_function_and_the_public_asserts_but_not_the_hidden_check(
     add_one: RepairProblem, judge: Sandbox
 ) -> None:
-    engine = ScriptedEngine("def add_one(x):\n    return x + 1\n")
+    engine = ScriptedEngine(ADD_ONE_FIXED)
     await repair_and_judge(add_one, engine, judge, "pipeline")  # type: ignore[arg-type]
     ((task, code),) = engine.asked
     assert "return x - 1" in code
@@ -95,7 +96,7 @@ async def test_an_answer_the_editor_cannot_use_is_not_fixed_and_says_why(
 async def test_the_summary_counts_unchanged_answers_broken_public_checks_and_verdicts(
     add_one: RepairProblem, judge: Sandbox
 ) -> None:
-    fixed = await repair_and_judge(add_one, ScriptedEngine("def add_one(x):\n    return x + 1\n"), judge, "pipeline")  # type: ignore[arg-type]
+    fixed = await repair_and_judge(add_one, ScriptedEngine(ADD_ONE_FIXED), judge, "pipeline")  # type: ignore[arg-type]
     same = await repair_and_judge(add_one, ScriptedEngine("def add_one(x):\n    return x - 1\n"), judge, "pipeline")  # type: ignore[arg-type]
     summary = summarize([fixed, same | {"question_id": "again"}], {"task": "repair"})
     assert (summary["passed"], summary["unchanged"], summary["broke_public"]) == (1, 1, 0)
