@@ -51,6 +51,8 @@ class TaskCalls:
     ) -> list[Generation]:
         """Send one rendered prompt about `statement` and sample `len(params)` completions of it together."""
         prompt = self.prompts.user_message(prompt_key, statement, **fields)
+        if stops := self.prompts.stops(prompt_key):
+            params = [replace(p, stop=(*p.stop, *stops)) for p in params]
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
         self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))
         started = time.monotonic()

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-DEFAULT_PROMPT_SET = "v2"
+DEFAULT_PROMPT_SET = "v3"
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class PromptSet:
     def user_message(self, key: str, statement: str, **fields: str) -> str:
         """The problem header, then the instruction at `key`: one shared prefix for every stage."""
         return self.render("header", statement=statement) + self.render(key, **fields)
+
+    def stops(self, key: str) -> tuple[str, ...]:
+        """The strings that end a reply to the prompt at `key` (none unless the set names some)."""
+        return tuple(self.data.get("stops", {}).get(key, ()))
 
     @property
     def system(self) -> str:

@@ -1,10 +1,15 @@
 """The prompt set: every prompt about a problem starts with the same problem text."""
 
+from collections.abc import Sequence
+
 import pytest
 
+from engine.calls import Meter, TaskCalls
 from engine.candidates import statement_of
 from engine.prompts import UnknownPromptSet, load_prompt_set
+from engine.runtime.base import Generation, Message, SamplingParams
 from engine.task import Task
+from engine.trace import Tracer
 
 PROMPTS = load_prompt_set("v1")
 
@@ -43,5 +48,52 @@ def test_v2_solve_instructions_show_no_placeholder_to_copy() -> None:
 
 
 def test_an_unknown_prompt_set_is_an_error_naming_the_ones_there_are() -> None:
-    with pytest.raises(UnknownPromptSet, match="v1, v2"):
+    with pytest.raises(UnknownPromptSet, match="v1, v2, v3"):
         load_prompt_set("v0")
+
+
+CODE_ONLY = (
+    "solve.stdin",
+    "solve.functional",
+    "solve.call",
+    "solve_with_plan.call",
+    "repair.direct",
+    "repair.unchecked",
+)
+SEVERAL_BLOCKS = ("repair.analysis", "self_tests.call", "self_tests.stdin", "plan.sketch", "tie_break.judge")
+
+
+def test_v3_ends_a_code_only_reply_at_its_closing_fence() -> None:
+    v3 = load_prompt_set("v3")
+    assert all(v3.stops(key) == ("\n```\n",) for key in CODE_ONLY)
+
+
+def test_v3_lets_replies_that_may_hold_several_blocks_run_on() -> None:
+    v3 = load_prompt_set("v3")
+    assert all(v3.stops(key) == () for key in SEVERAL_BLOCKS)
+
+
+def test_earlier_prompt_sets_have_no_stops() -> None:
+    assert load_prompt_set("v2").stops("solve.call") == ()
+
+
+class RecordingRuntime:
+    model_id = "recording"
+    embedding_dim = 1
+
+    def __init__(self) -> None:
+        self.params: list[SamplingParams] = []
+
+    async def generate_many(
+        self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token: object = None
+    ) -> list[Generation]:
+        self.params.extend(params)
+        return [Generation("```python\nx = 1\n", 1, 1, "stop") for _ in params]
+
+
+async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
+    runtime = RecordingRuntime()
+    calls = TaskCalls(runtime, load_prompt_set("v3"), Tracer(None), Meter(), "t", lambda event: None)  # type: ignore[arg-type]
+    params = [SamplingParams(stop=("STOP",)), SamplingParams(seed=1)]
+    await calls.ask("generate", "solve.call", params, "STATEMENT", starter_code="def f(): ...")
+    assert [p.stop for p in runtime.params] == [("STOP", "\n```\n"), ("\n```\n",)]
