@@ -105,6 +105,11 @@ class PipelineConfig:
     direct_repair: bool = True
     """Before the analysed repair rounds, one greedy rewrite from the failure alone; the rounds run only
     if it does not pass. A small bug is then fixed in one short completion."""
+    repair_samples: bool = True
+    """After a direct fix that does not pass, sampled direct fixes of the original in waves of `wave`, up
+    to `candidates`, until one passes: a batch of short completions costs little more than one."""
+    repair_analysis: bool = True
+    """PR-CoT rounds when no direct fix passes: an analysis from two angles, then a rewrite."""
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""

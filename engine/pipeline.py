@@ -22,7 +22,7 @@ from engine.stages import DIRECT_FIX, PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TE
 from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.read import read_candidates
-from engine.stages.repair import direct_fix, propose_repairs
+from engine.stages.repair import direct_fix, propose_repairs, sampled_fixes
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
@@ -295,7 +295,9 @@ class Pipeline:
         executions = [await self._execute(calls, task, candidates[0], [])]
         if not executions[0].passes_examples and self._config.direct_repair:
             await self._direct_fix(calls, task, candidates, executions)
-        if not any(e.passes_examples for e in executions):
+        if not any(e.passes_examples for e in executions) and self._config.repair_samples:
+            await self._sampled_fixes(calls, task, candidates, executions)
+        if not any(e.passes_examples for e in executions) and self._config.repair_analysis:
             await self._repair_rounds(calls, task, candidates, executions, [])
         best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
         confidence = CONFIDENCE_REPAIR_PASSES if executions[best].passes_examples else CONFIDENCE_NOTHING_PASSES
@@ -307,7 +309,7 @@ class Pipeline:
         calls.event("repair", 0, 1, "one rewrite, nothing run")
         candidate = await direct_fix(calls, task, code, None, self._config.seed, self._config.max_tokens, DIRECT_FIX)
         calls.trace("answer", code=candidate.code, origin=candidate.origin, confidence=0.0)
-        evidence = Evidence(candidates=1, examples_total=0, examples_passed=0, repaired=True)
+        evidence = Evidence(candidates=1, examples_total=0, examples_passed=0, repaired=True, origin=candidate.origin)
         return Answer(candidate.code, 0.0, evidence, calls.meter.snapshot())
 
     async def _direct_fix(
@@ -323,6 +325,28 @@ class Pipeline:
             candidates.append(proposal)
             executions.append(execution)
             calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
+
+    async def _sampled_fixes(
+        self, calls: TaskCalls, task: Task, candidates: list[Candidate], executions: list[Execution]
+    ) -> None:
+        """Direct fixes of the original sampled in waves until one passes every example or the budget is spent;
+        each is kept only if it improves on the original."""
+        config = self._config
+        failure = executions[0].first_failure(task)
+        wave = min(config.wave or config.candidates, config.candidates)
+        for written in range(0, config.candidates, wave):
+            count = min(wave, config.candidates - written)
+            calls.event("repair", written, config.candidates, f"{count} sampled fixes ({written} tried)")
+            proposals = await sampled_fixes(
+                calls, task, candidates[0].code, failure, count, config.seed + written, config.max_tokens, REPAIR
+            )
+            for proposal, execution in zip(proposals, await self._execute_all(calls, task, proposals, []), strict=True):
+                if execution.improves_on(executions[0], task, failure.input):
+                    candidates.append(proposal)
+                    executions.append(execution)
+                    calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
+            if any(e.passes_examples for e in executions):
+                return
 
     async def _repair_rounds(
         self,
@@ -404,6 +428,7 @@ class Pipeline:
             cluster_size=cluster_size,
             energy=energy,
             repaired=candidates[chosen].origin.startswith("repair"),
+            origin=candidates[chosen].origin,
         )
         calls.trace("answer", code=candidates[chosen].code, origin=candidates[chosen].origin, confidence=confidence)
         return Answer(candidates[chosen].code, confidence, evidence, calls.meter.snapshot())

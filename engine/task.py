@@ -54,6 +54,8 @@ class Evidence:
     cluster_size: int = 1
     energy: float | None = None
     repaired: bool = False
+    origin: str = ""
+    """The stage that wrote the answer: greedy, sample, plan:N, original, repair:direct, repair:sampled, repair:N."""
 
     @property
     def fails_examples(self) -> bool:

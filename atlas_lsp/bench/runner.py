@@ -253,6 +253,7 @@ def answer_fields(answer: Answer, clock: Clock) -> dict[str, Any]:
             "cluster_size": answer.evidence.cluster_size,
             "energy": answer.evidence.energy,
             "repaired": answer.evidence.repaired,
+            "origin": answer.evidence.origin,
         },
         "stages": {name: usage.__dict__ for name, usage in answer.usage.items()},
         "tokens_in": answer.tokens_in,

@@ -29,7 +29,18 @@ if TYPE_CHECKING:
     from atlas_lsp.bench.runner import BenchProblem, ProblemError
     from sandbox.executor import Sandbox
 
-PIPELINE_STAGES = ("router", "plan", "self_tests", "selection", "tie_break", "repair", "direct_repair", "lens")
+PIPELINE_STAGES = (
+    "router",
+    "plan",
+    "self_tests",
+    "selection",
+    "tie_break",
+    "repair",
+    "direct_repair",
+    "repair_samples",
+    "repair_analysis",
+    "lens",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -43,6 +43,31 @@ async def direct_fix(
     return candidate
 
 
+async def sampled_fixes(
+    calls: TaskCalls,
+    task: Task,
+    code: str,
+    failure: Failure,
+    count: int,
+    seed: int,
+    max_tokens: int,
+    sampling: Sampling,
+) -> list[Candidate]:
+    """`count` direct fixes sampled together, each with its own seed: other guesses at the same bug."""
+    params = [sampling.params(seed, max_tokens, index) for index in range(count)]
+    return await write_candidates(
+        calls,
+        task,
+        "repair",
+        "repair.direct",
+        params,
+        "repair:sampled",
+        statement=statement_of(calls.prompts, task),
+        code=code,
+        feedback=feedback_text(calls, failure),
+    )
+
+
 async def propose_repairs(
     calls: TaskCalls,
     task: Task,

@@ -1,4 +1,4 @@
-"""The editor's Repair: a direct fix from the failure first; the analysed rounds only when it fails."""
+"""The editor's Repair: a direct fix from the failure first, then sampled fixes, the analysed rounds last."""
 
 from __future__ import annotations
 
@@ -18,23 +18,30 @@ FIXED = "def f(x):\n    return x * 2\n"
 
 
 class RepairRuntime:
-    """Answers the direct-fix prompt with `direct` and the analysed-repair prompt with `analysed`."""
+    """Answers the greedy direct-fix prompt with `direct`, sampled direct fixes with `sampled` (the same
+    as `direct` unless given) and the analysed-repair prompt with `analysed`."""
 
     model_id = "small"
     embedding_dim = 4
     backend = "fake runtime (scripted replies)"
 
-    def __init__(self, direct: str, analysed: str) -> None:
-        self.direct, self.analysed = direct, analysed
+    def __init__(self, direct: str, analysed: str, sampled: str | None = None) -> None:
+        self.direct, self.analysed, self.sampled = direct, analysed, sampled or direct
         self.prompts: list[str] = []
 
     async def generate_many(
         self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
     ) -> list[Generation]:
-        prompt = messages[-1].content
-        self.prompts.append("analysed" if "two angles" in prompt else "direct")
-        code = self.analysed if "two angles" in prompt else self.direct
-        return [Generation(f"```python\n{code}```", 10, 10, "stop") for _ in params]
+        if "two angles" in messages[-1].content:
+            self.prompts.append("analysed")
+            codes = [self.analysed] * len(params)
+        elif params[0].temperature == 0.0:
+            self.prompts.append("direct")
+            codes = [self.direct] * len(params)
+        else:
+            self.prompts.append(f"sampled x{len(params)}")
+            codes = [self.sampled] * len(params)
+        return [Generation(f"```python\n{code}```", 10, 10, "stop") for code in codes]
 
     async def embed(self, text: str):
         raise AssertionError("repair reads no candidate")
@@ -55,14 +62,34 @@ async def test_a_direct_fix_that_passes_ends_the_repair_in_one_call() -> None:
     assert runtime.prompts == ["direct"]
 
 
-async def test_a_direct_fix_that_fails_leads_to_the_analysed_rounds() -> None:
-    runtime = RepairRuntime(direct=BUGGY, analysed=FIXED)
-    answer = await engine(runtime).repair(TASK, BUGGY)
+async def test_a_direct_fix_that_fails_leads_to_sampled_fixes_in_waves() -> None:
+    runtime = RepairRuntime(direct=BUGGY, analysed=BUGGY, sampled=FIXED)
+    answer = await engine(runtime, candidates=4, wave=2).repair(TASK, BUGGY)
     assert answer.code.strip() == FIXED.strip()
+    assert runtime.prompts == ["direct", "sampled x2"]
+
+
+async def test_when_no_direct_fix_passes_the_analysed_rounds_run() -> None:
+    runtime = RepairRuntime(direct=BUGGY, analysed=FIXED)
+    answer = await engine(runtime, candidates=4, wave=2).repair(TASK, BUGGY)
+    assert answer.code.strip() == FIXED.strip()
+    assert runtime.prompts == ["direct", "sampled x2", "sampled x2", "analysed"]
+
+
+async def test_with_sampled_fixes_off_a_failed_direct_fix_goes_to_the_analysis() -> None:
+    runtime = RepairRuntime(direct=BUGGY, analysed=FIXED, sampled=FIXED)
+    await engine(runtime, repair_samples=False).repair(TASK, BUGGY)
     assert runtime.prompts == ["direct", "analysed"]
+
+
+async def test_with_the_analysis_off_the_repair_ends_after_the_sampled_fixes() -> None:
+    runtime = RepairRuntime(direct=BUGGY, analysed=FIXED)
+    answer = await engine(runtime, candidates=2, wave=2, repair_analysis=False).repair(TASK, BUGGY)
+    assert answer.code.strip() == BUGGY.strip()
+    assert runtime.prompts == ["direct", "sampled x2"]
 
 
 async def test_with_the_direct_fix_off_the_repair_starts_with_the_analysis() -> None:
     runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
-    await engine(runtime, direct_repair=False).repair(TASK, BUGGY)
+    await engine(runtime, direct_repair=False, repair_samples=False).repair(TASK, BUGGY)
     assert runtime.prompts == ["analysed"]
