@@ -264,10 +264,7 @@ class Pipeline:
         calls.event("execute", 2, 3, "running")
         subject = await self._executor.run(task, code, predicted)
         reference_runs = await self._execute_all(calls, task, references, predicted)
-        cases = [
-            CaseResult(example.input, example.output, outcome.shown, outcome.verdict, outcome.error, "example")
-            for example, outcome in zip(task.examples, subject.examples, strict=False)
-        ]
+        cases = _example_cases(task, subject)
         for index, test in enumerate(predicted):
             expected = encode_value(test.predicted)
             votes = sum(1 for run in reference_runs if run.tests[index].output == expected)
@@ -285,6 +282,10 @@ class Pipeline:
             )
         calls.event("execute", 3, 3, "done")
         return VerifyReport(tuple(cases))
+
+    async def check(self, task: Task, code: str) -> tuple[CaseResult, ...]:
+        """`code` run on the task's examples, and nothing else: no model call."""
+        return tuple(_example_cases(task, await self._executor.run(task, code, ())))
 
     async def repair(self, task: Task, code: str, failing: Sequence[Example], emit: Callable[[Event], None]) -> Answer:
         """Rewrite `code` until it passes its examples plus `failing`, keeping only real improvements."""
@@ -432,6 +433,13 @@ class Pipeline:
         )
         calls.trace("answer", code=candidates[chosen].code, origin=candidates[chosen].origin, confidence=confidence)
         return Answer(candidates[chosen].code, confidence, evidence, calls.meter.snapshot())
+
+
+def _example_cases(task: Task, execution: Execution) -> list[CaseResult]:
+    return [
+        CaseResult(example.input, example.output, outcome.shown, outcome.verdict, outcome.error, "example")
+        for example, outcome in zip(task.examples, execution.examples, strict=False)
+    ]
 
 
 def _contested(candidates: Sequence[Candidate], executions: Sequence[Execution]) -> bool:

@@ -136,6 +136,10 @@ class Engine:
     async def verify(self, task: Task, code: str, on_event: EventCallback | None = None) -> VerifyReport:
         return await self._pipeline.verify(task, code, on_event or _ignore)
 
+    async def check(self, task: Task, code: str) -> tuple[CaseResult, ...]:
+        """`code` run on the task's examples in the sandbox; no model call."""
+        return await self._pipeline.check(task, code)
+
     async def repair(
         self, task: Task, code: str, failing: Sequence[Example] = (), on_event: EventCallback | None = None
     ) -> Answer:

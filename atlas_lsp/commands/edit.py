@@ -100,7 +100,9 @@ async def _run(
 
     engine = await Engine.open(settings.engine_config())
     try:
-        return await run_action(engine, action, module, target, str(path), on_event=show, workspace=workspace)
+        return await run_action(
+            engine, action, module, target, str(path), on_event=show, workspace=workspace, warn=_warn
+        )
     finally:
         await engine.aclose()
 
@@ -133,6 +135,10 @@ def _why_not(action: Action) -> str:
     if action is Action.SOLVE:
         return "solve writes functions whose body is a stub (..., pass, raise NotImplementedError)"
     return f"{action.value} needs written code the sandbox can call (a module-level function or a program)"
+
+
+def _warn(message: str) -> None:
+    print(f"atlas-lsp: {message}", file=sys.stderr)
 
 
 def _fail(message: str) -> int:

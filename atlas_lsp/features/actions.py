@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from atlas_lsp.context import FunctionContext
@@ -66,8 +66,12 @@ async def run_action(
     known_failures: Sequence[Example] = (),
     on_event: Callable[[Event], None] | None = None,
     workspace: FunctionContext = FunctionContext(),
+    warn: Callable[[str], None] = lambda message: None,
 ) -> Edit | Verdict:
-    """Raises `UnusableAnswer` when the engine's answer cannot be put into the file."""
+    """Raises `UnusableAnswer` when the engine's answer cannot be put into the file. `warn` hears of
+    inputs that were left out (tests that cannot run) as soon as they are known."""
+    if action is Action.REPAIR:
+        workspace = await _without_hanging_tests(engine, module, target, path, workspace, warn)
     task = build_task(module, target, path, workspace)
     if action is Action.VERIFY:
         return Verdict(await engine.verify(task, program_of(module, target), on_event))
@@ -76,6 +80,28 @@ async def run_action(
     else:
         answer = await engine.repair(task, program_of(module, target), known_failures, on_event)
     return Edit(rewrite(module, target, answer.code), answer)
+
+
+async def _without_hanging_tests(
+    engine: Engine,
+    module: ModuleSource,
+    target: Target,
+    path: str,
+    workspace: FunctionContext,
+    warn: Callable[[str], None],
+) -> FunctionContext:
+    """The workspace without the test calls the code does not finish: such a test cannot run, and a repair
+    held to it would rewrite a function against a broken test (or spend minutes on a case that cannot pass).
+    The function's own doctests stay: they are its specification."""
+    if not workspace.test_examples:
+        return workspace
+    tests_only = replace(build_task(module, target, path, workspace), examples=workspace.test_examples)
+    cases = await engine.check(tests_only, program_of(module, target))
+    hanging = [case for case in cases if case.status == "timeout"]
+    for case in hanging:
+        warn(f"left out a test that does not finish: {describe_case(case, target)}")
+    left_out = {case.input for case in hanging}
+    return replace(workspace, test_examples=tuple(e for e in workspace.test_examples if e.input not in left_out))
 
 
 def failures_worth_repairing(report: VerifyReport) -> tuple[Example, ...]:

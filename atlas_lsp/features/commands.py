@@ -105,6 +105,7 @@ async def _job(
                     server.findings.failures(key.uri, key.target),
                     progress.on_event,
                     workspace,
+                    lambda why: tell(server, f"{title}: {why}.", types.MessageType.Warning),
                 )
                 engine_seconds, work = time.monotonic() - started, engine.counters().since(work_before)
             log(server, usage_message(title, outcome, work, engine_seconds))
