@@ -292,6 +292,9 @@ class Pipeline:
         calls = self._calls(task, emit)
         known = {e.input for e in task.examples}
         task = replace(task, examples=(*task.examples, *(e for e in failing if e.input not in known)))
+        if not task.examples:
+            # Nothing to run it on, so nothing to hold a fix to: the rewrite from the code and the problem.
+            return await self.rewrite(task, code, emit)
         candidates = [Candidate(code, "original")]
         executions = [await self._execute(calls, task, candidates[0], [])]
         if not executions[0].passes_examples and self._config.direct_repair:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from fakes import FakeSandbox
 
@@ -32,7 +33,10 @@ class RepairRuntime:
     async def generate_many(
         self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
     ) -> list[Generation]:
-        if "two angles" in messages[-1].content:
+        if "Program with a bug" in messages[-1].content:
+            self.prompts.append("unchecked")
+            codes = [self.direct] * len(params)
+        elif "two angles" in messages[-1].content:
             self.prompts.append("analysed")
             codes = [self.analysed] * len(params)
         elif params[0].temperature == 0.0:
@@ -93,3 +97,10 @@ async def test_with_the_direct_fix_off_the_repair_starts_with_the_analysis() -> 
     runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
     await engine(runtime, direct_repair=False, repair_samples=False).repair(TASK, BUGGY)
     assert runtime.prompts == ["analysed"]
+
+
+async def test_with_no_example_to_check_the_repair_is_one_unchecked_rewrite() -> None:
+    runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
+    answer = await engine(runtime).repair(replace(TASK, examples=()), BUGGY)
+    assert answer.code.strip() == FIXED.strip()
+    assert runtime.prompts == ["unchecked"]
