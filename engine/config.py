@@ -94,7 +94,11 @@ class PipelineConfig:
     plan: bool = False
     """PlanSearch: off until a replay or an ablation on 300+ problems shows it earns its cost (about 3x the
     tokens of plain samples on MBPP+, no gain shown on 10 problems)."""
-    self_tests: bool = True
+    self_tests: bool = False
+    """Generated inputs, to tell apart candidates that pass the same public examples: off, since the replay of
+    all 378 recorded MBPP+ problems chose the same answer on every problem with them and without them, at
+    each budget, while they cost 130 of the default budget's 370 completion tokens per problem
+    (docs/results/mbpp_plus-record-small-v2)."""
     self_tests_always: bool = False
     """Generate inputs even when the candidates selection considers share one program (nothing to tell
     apart): recorded pools need them for the replay of rules that read other candidates."""
@@ -114,8 +118,8 @@ class PipelineConfig:
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""
     tie_break: bool = False
-    """S*: when the two best clusters are close, the model judges their outputs on an input where they differ.
-    Off until the ablation shows it helps."""
+    """S*: when the two best clusters are close, the model judges their outputs on an input where they differ
+    (generated inputs: it needs `self_tests`). Off until the ablation shows it helps."""
     lens: bool = True
     """Rank equally supported candidate clusters by Lens energy, when Lens weights exist for the model."""
     seed: int = 0
@@ -123,7 +127,7 @@ class PipelineConfig:
     def recording(self) -> PipelineConfig:
         """These settings writing whole pools, for records the replay cuts as a budget rule would: no router,
         every sample at once, generated inputs always."""
-        return replace(self, router=False, wave=0, self_tests_always=True)
+        return replace(self, router=False, wave=0, self_tests=True, self_tests_always=True)
 
     @classmethod
     def single(cls, max_tokens: int = 1024) -> PipelineConfig:

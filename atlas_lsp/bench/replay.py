@@ -41,6 +41,8 @@ class Pick:
     """The candidate chosen, by its position in the problem's records."""
     used: int
     """How many candidates (the first `used`) the rule paid for."""
+    reads_inputs: bool = True
+    """Whether the rule read the candidates' outputs on generated inputs, and so paid for writing them."""
 
 
 Rule = Callable[[Sequence[Seen]], Pick]
@@ -105,7 +107,7 @@ def examples_filter(k: int) -> Rule:
     def rule(seen: Sequence[Seen]) -> Pick:
         used = min(k, len(seen))
         passing = [i for i in range(used) if seen[i].behaviour.proves_itself]
-        return Pick(passing[0] if passing else _greedy(seen), used)
+        return Pick(passing[0] if passing else _greedy(seen), used, reads_inputs=False)
 
     return rule
 
@@ -133,11 +135,12 @@ def clusters(k: int, router: bool = True, examples: bool = True, predictions: bo
     return rule
 
 
-def adaptive(wave: int, agreeing: int = 1, limit: int | None = None) -> Rule:
+def adaptive(wave: int, agreeing: int = 1, limit: int | None = None, inputs: bool = True) -> Rule:
     """Greedy first; then waves of `wave` samples until `agreeing` candidates that pass every public example
     behave alike on the generated inputs, or `limit` candidates (the pool by default) are spent; then the
     engine's selection among those paid for. A task without public examples gets them all (nothing can
-    say it is enough)."""
+    say it is enough). Without `inputs` (the engine with its self-tests stage off) the choice is the first
+    candidate paid for that passes every public example."""
 
     def enough(behaviours: Sequence[Behaviour]) -> bool:
         proven = [b.outputs for b in behaviours if b.proves_itself]
@@ -148,7 +151,7 @@ def adaptive(wave: int, agreeing: int = 1, limit: int | None = None) -> Rule:
         used = 1
         while used < most and not enough([s.behaviour for s in seen[:used]]):
             used = min(most, used + wave)
-        return clusters(used, router=False)(seen)
+        return clusters(used, router=False)(seen) if inputs else examples_filter(used)(seen)
 
     return rule
 
@@ -161,6 +164,9 @@ def default_rules(pool_size: int) -> dict[str, Rule]:
     for name, candidates in BUDGETS.items():
         if candidates < pool_size:
             rules[f"engine_budget_{name}"] = adaptive(PipelineConfig().wave, limit=1 + candidates)
+            rules[f"engine_budget_{name}_no_self_tests"] = adaptive(
+                PipelineConfig().wave, limit=1 + candidates, inputs=False
+            )
     for k in sizes:
         rules[f"examples_filter@{k}"] = examples_filter(k)
         rules[f"clusters@{k}"] = clusters(k)
@@ -204,7 +210,8 @@ def _result(name: str, picks: Mapping[str, tuple[Pool, Pick]]) -> RuleResult:
         groups.setdefault(pool.difficulty, []).append({"passed": outcomes[problem]})
     count = max(1, len(picks))
     tokens = sum(
-        sum(r.tokens for r in pool.records[: pick.used]) + (pool.self_test_tokens if pick.used > 1 else 0)
+        sum(r.tokens for r in pool.records[: pick.used])
+        + (pool.self_test_tokens if pick.used > 1 and pick.reads_inputs else 0)
         for pool, pick in picks.values()
     )
     return RuleResult(

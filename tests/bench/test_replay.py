@@ -93,8 +93,20 @@ def test_the_oracle_counts_a_problem_solved_when_any_candidate_passes() -> None:
 
 def test_a_rule_is_charged_the_tokens_of_the_candidates_it_paid_for_and_the_generated_inputs() -> None:
     problem = pool((FAILS, "a", False), (PASSES, "b", True), (PASSES, "b", True))
-    [first_only, two] = replay([problem], {"greedy": greedy(), "filter": examples_filter(2)})[:2]
+    [first_only, two] = replay([problem], {"greedy": greedy(), "clusters": clusters(2, router=False)})[:2]
     assert (first_only.tokens_per_problem, two.tokens_per_problem) == (10, 25)
+
+
+def test_a_rule_that_reads_no_generated_input_is_not_charged_for_writing_them() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", True), (PASSES, "b", True))
+    [two] = replay([problem], {"filter": examples_filter(2)})[:1]
+    assert two.tokens_per_problem == 20
+
+
+def test_adaptive_sampling_without_generated_inputs_takes_the_first_candidate_that_passes() -> None:
+    problem = pool((FAILS, "a", False), (PASSES, "b", False), (PASSES, "c", True), (PASSES, "c", True))
+    pick = adaptive(wave=4, inputs=False)(problem.seen)
+    assert (pick.index, pick.used, pick.reads_inputs) == (1, 4, False)
 
 
 def test_the_report_pairs_each_rule_with_greedy_on_the_same_problems() -> None:

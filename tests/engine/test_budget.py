@@ -87,18 +87,29 @@ async def test_wave_zero_writes_every_sample_at_once() -> None:
 
 async def test_no_inputs_are_generated_when_the_candidates_passing_the_examples_are_one_program() -> None:
     runtime = SeededRuntime(first_right=0)
-    await engine(runtime).solve(TASK)
+    await engine(runtime, self_tests=True).solve(TASK)
     assert runtime.self_test_calls == 0
 
 
 async def test_inputs_are_generated_to_tell_apart_different_programs_that_pass_the_examples() -> None:
     runtime = SeededRuntime(first_right=0, programs=(RIGHT, RIGHT_TOO))
-    exploration = await engine(runtime).explore(TASK)
+    exploration = await engine(runtime, self_tests=True).explore(TASK)
     assert runtime.self_test_calls == 1 and exploration.tests
     assert all(len(execution.tests) == len(exploration.tests) for execution in exploration.executions)
 
 
 async def test_inputs_are_generated_for_a_recorded_pool_even_when_nothing_is_contested() -> None:
     runtime = SeededRuntime(first_right=0)
-    await engine(runtime, self_tests_always=True).solve(TASK)
+    await engine(runtime, self_tests=True, self_tests_always=True).solve(TASK)
     assert runtime.self_test_calls == 1
+
+
+def test_a_recording_writes_generated_inputs_though_the_default_pipeline_does_not() -> None:
+    recording = PipelineConfig().recording()
+    assert (recording.self_tests, recording.self_tests_always, PipelineConfig().self_tests) == (True, True, False)
+
+
+async def test_by_default_no_inputs_are_generated_even_for_different_programs_that_pass() -> None:
+    runtime = SeededRuntime(first_right=0, programs=(RIGHT, RIGHT_TOO))
+    await engine(runtime).explore(TASK)
+    assert runtime.self_test_calls == 0

@@ -22,9 +22,11 @@ SELF_TEST = "```python\nassert f(5) == 7\n```"
 
 
 def config(tie_break: bool) -> EngineConfig:
-    return EngineConfig(
-        pipeline=PipelineConfig(candidates=4, wave=0, plan=False, router=False, repair=False, tie_break=tie_break)
+    """The tie-break judges outputs on generated inputs: the self-tests stage writes them."""
+    pipeline = PipelineConfig(
+        candidates=4, wave=0, plan=False, router=False, repair=False, self_tests=True, tie_break=tie_break
     )
+    return EngineConfig(pipeline=pipeline)
 
 
 class JudgingRuntime(FakeRuntime):
