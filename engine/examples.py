@@ -5,8 +5,19 @@ HumanEval does) or as `assert f(2) == 4` lines (as MBPP does); a test file shows
 call with literal positional arguments and a literal expected value becomes an `Example` encoded as
 the sandbox reads a call test: `input` the JSON list of arguments, `output` the expected value, both
 in the sandbox's type-preserving encoding (plain JSON for numbers, strings, lists; tagged for tuples,
-sets, dicts, bytes, complex numbers). Other shapes (keyword arguments, variables, wrapped calls such
-as `set(f(x)) == {1}`, tolerances) cannot become exact call tests and are left out.
+sets, dicts, bytes, complex numbers). An assert may also wrap the call as MBPP's do, and the example
+keeps the comparison the assert makes:
+
+- `set(f(x)) == set([1, 2])` or `== {1, 2}` (either side): the expected set, compared as sets;
+- `math.isclose(f(x), 4.19, rel_tol=R, abs_tol=A)` (or `isclose` imported bare, the number first or
+  second): the number, equal within max(A, R * |number|), math.isclose's tolerance about the number;
+- `assert f(x)` / `assert not f(x)`: True / False, compared as evalplus grades MBPP's predicates
+  (`not_none`): a returned bool must equal it, and any other value stands for True unless it is None,
+  so a predicate returning `re.search(...)` passes as Python's assert lets it (but so does a falsy
+  value such as 0 or [], which the assert would refuse: the sandbox has no truthiness rule).
+
+Other shapes (keyword arguments, variables, other wrappers) cannot become call tests and are left out;
+`ShownExamples.unread` counts those a docstring shows.
 """
 
 from __future__ import annotations
@@ -15,11 +26,15 @@ import ast
 import doctest
 import textwrap
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from engine.task import Example
 from sandbox import encode_value
+from sandbox.testcases import CallMatch
 
 _LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
+# What math.isclose uses when a tolerance is not given.
+_ISCLOSE_DEFAULTS = {"rel_tol": 1e-09, "abs_tol": 0.0}
 
 
 @dataclass(frozen=True)
@@ -55,8 +70,8 @@ def prompt_examples(prompt: str, function_name: str) -> ShownExamples:
 
 
 def examples_in_test_file(test_source: str, function_name: str) -> tuple[Example, ...]:
-    """The `assert function_name(literals) == literal` statements of a test (in either order, the function
-    called by name or as `module.function_name`); other asserts are skipped."""
+    """The asserts of a test that call `function_name` (by name or as `module.function_name`) with literals,
+    in the shapes the module docstring lists; other asserts are skipped."""
     try:
         tree = ast.parse(textwrap.dedent(test_source))
     except SyntaxError:
@@ -107,11 +122,20 @@ def _assert_lines(text: str, function_name: str) -> tuple[list[Example], int]:
 
 
 def _assert_example(node: ast.Assert, function_name: str) -> Example | None:
-    compare = node.test
-    if not isinstance(compare, ast.Compare) or len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
-        return None
-    left, right = compare.left, compare.comparators[0]
-    return _call_example(left, right, function_name) or _call_example(right, left, function_name)
+    test = node.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _example(test.operand, function_name, False, match="not_none")
+    if isinstance(test, ast.Compare):
+        if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+            return None
+        left, right = test.left, test.comparators[0]
+        return (
+            _call_example(left, right, function_name)
+            or _call_example(right, left, function_name)
+            or _set_example(left, right, function_name)
+            or _set_example(right, left, function_name)
+        )
+    return _example(test, function_name, True, match="not_none") or _isclose_example(test, function_name)
 
 
 def _mentions(expression: ast.expr, function_name: str) -> bool:
@@ -119,14 +143,79 @@ def _mentions(expression: ast.expr, function_name: str) -> bool:
 
 
 def _call_example(call: ast.expr, want: ast.expr, function_name: str) -> Example | None:
-    arguments = _literal_call(call, function_name)
-    if arguments is None:
-        return None
+    """`f(args) == value`, or a doctest's call and the value it shows."""
     try:
         expected = ast.literal_eval(want)
     except _LITERAL_ERRORS:
         return None
-    return Example(encode_value(arguments), encode_value(expected))
+    return _example(call, function_name, expected)
+
+
+def _set_example(wrapped: ast.expr, want: ast.expr, function_name: str) -> Example | None:
+    """`set(f(args)) == set(literal)` or `== {literal, ...}`: the returned items held to the expected ones as sets."""
+    if not _calls(wrapped, "set") or len(wrapped.args) != 1 or wrapped.keywords:
+        return None
+    if isinstance(want, ast.Set):
+        items: ast.expr = want
+    elif _calls(want, "set") and len(want.args) == 1 and not want.keywords:
+        items = want.args[0]
+    else:
+        return None
+    try:
+        expected = set(ast.literal_eval(items))
+    except _LITERAL_ERRORS:  # TypeError too: items that are not iterable or not hashable
+        return None
+    return _example(wrapped.args[0], function_name, expected, match="as_sets")
+
+
+def _isclose_example(test: ast.expr, function_name: str) -> Example | None:
+    """`math.isclose(f(args), number, rel_tol=R, abs_tol=A)`, the call and the number in either order."""
+    if not _calls(test, "math.isclose", "isclose") or len(test.args) != 2:
+        return None
+    tolerances = dict(_ISCLOSE_DEFAULTS)
+    for keyword in test.keywords:
+        tolerance = _number(keyword.value)
+        if keyword.arg not in tolerances or tolerance is None or tolerance < 0:
+            return None
+        tolerances[keyword.arg] = tolerance
+    first, second = test.args
+    return _close_example(first, second, tolerances, function_name) or _close_example(
+        second, first, tolerances, function_name
+    )
+
+
+def _close_example(call: ast.expr, want: ast.expr, tolerances: dict[str, float], function_name: str) -> Example | None:
+    expected = _number(want)
+    if expected is None:
+        return None
+    # math.isclose scales rel_tol by the larger of both values; the sandbox's atol is fixed, so it is scaled
+    # by the expected number, the one known before the call runs.
+    atol = max(tolerances["abs_tol"], tolerances["rel_tol"] * abs(expected))
+    return _example(call, function_name, expected, atol=atol)
+
+
+def _number(expression: ast.expr) -> float | None:
+    """A literal int or float as a float, as math.isclose reads it."""
+    try:
+        value = ast.literal_eval(expression)
+        return float(value) if isinstance(value, (int, float)) else None
+    except (*_LITERAL_ERRORS, OverflowError):  # OverflowError: an int too large for a float
+        return None
+
+
+def _calls(expression: ast.expr, *names: str) -> TypeGuard[ast.Call]:
+    """A call of one of `names` as the source writes it (`set`, `math.isclose`)."""
+    return isinstance(expression, ast.Call) and ast.unparse(expression.func) in names
+
+
+def _example(
+    call: ast.expr, function_name: str, expected: object, *, atol: float = 0.0, match: CallMatch = "equal"
+) -> Example | None:
+    """The example when `call` calls `function_name` with literal arguments."""
+    arguments = _literal_call(call, function_name)
+    if arguments is None:
+        return None
+    return Example(encode_value(arguments), encode_value(expected), atol, match)
 
 
 def _literal_call(expression: ast.expr, function_name: str) -> list[object] | None:

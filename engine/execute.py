@@ -74,7 +74,9 @@ class Executor:
 
     async def run(self, task: Task, code: str, tests: Sequence[GeneratedTest]) -> Execution:
         kind = TestKind(task.kind)
-        cases = [TestCase(kind, example.input, example.output) for example in task.examples]
+        cases = [
+            TestCase(kind, example.input, example.output, example.atol, example.match) for example in task.examples
+        ]
         cases += [TestCase(kind, test.input) for test in tests]
         project_root = Path(task.project_root) if task.project_root else None
         with self.busy.running():

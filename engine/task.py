@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sandbox.testcases import CallMatch
+
 TaskKind = Literal["stdin", "functional", "call"]
 """stdin: a program reading stdin; functional: a LeetCode `Solution` method; call: a plain function."""
 
 
 @dataclass(frozen=True)
 class Example:
-    """A public example: an input and its expected output, encoded as the task kind's tests are."""
+    """A public example: an input and its expected output, encoded as the task kind's tests are, and how
+    a call's answer is held to the output (`sandbox.testcases.TestCase` reads `atol` and `match` the same way)."""
 
     input: str
     output: str
+    atol: float = 0.0
+    """Absolute tolerance on a float answer, as `math.isclose(f(x), 4.19, rel_tol=0.001)` allows."""
+    match: CallMatch = "equal"
+    """`as_sets` when the example compares the answer's items as a set (`set(f(x)) == {1, 2}`)."""
 
 
 @dataclass(frozen=True)

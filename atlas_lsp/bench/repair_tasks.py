@@ -53,7 +53,7 @@ class RepairTask:
     @property
     def examples(self) -> tuple[Example, ...]:
         """The public check's literal asserts as call examples, read as the editor reads a test file
-        (engine/examples.py); asserts of other shapes (wrapped calls, tolerances) are left out."""
+        (engine/examples.py, which lists the shapes it reads); asserts of other shapes are left out."""
         called = check_parameter(self.example_test) or self.entry_point
         return examples_in_test_file(self.example_test, called)
 

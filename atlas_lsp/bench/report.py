@@ -243,7 +243,8 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         lines += [
             "",
             f"{summary['problems_with_unread_examples']} problems show examples that could not be read as "
-            "tests (a wrapped call, a tolerance, an unreadable public_test_cases field): they ran without them.",
+            "tests (keyword arguments, an expected value that is a call, an unreadable public_test_cases field): "
+            "they ran without them.",
         ]
     energy = summary["energy"]
     lines += [

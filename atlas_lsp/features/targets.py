@@ -49,7 +49,7 @@ def build_task(module: ModuleSource, target: Target, path: str, workspace: Funct
         statement=f"{imports}\n\n{target.starter_code}" if imports else target.starter_code,
         starter_code=target.starter_code,
         entry_point=target.name,
-        examples=tuple(Example(call.input, call.output) for call in calls.values()),
+        examples=tuple(calls.values()),
         context=workspace.text or "\n".join(module.helpers_of(target)),
         project_root=workspace.project_root,
     )

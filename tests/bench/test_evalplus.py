@@ -81,9 +81,12 @@ async def test_an_answer_missing_a_shared_element_fails(shared_elements_file: Pa
     assert result.tests[0].verdict is Verdict.WRONG_ANSWER
 
 
-async def test_a_prompt_assert_wrapping_the_call_gives_no_example(shared_elements_file: Path) -> None:
+async def test_a_prompt_assert_comparing_sets_gives_an_example_compared_as_the_hidden_tests_are(
+    shared_elements_file: Path,
+) -> None:
     (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
-    assert problem.task.examples == ()  # `set(f(...)) == set(...)` is not an `f(args) == value` example
+    (example,) = problem.task.examples
+    assert (decode_value(example.output), example.match) == ({4, 5}, "as_sets")
 
 
 async def test_a_prompt_example_keeps_its_tuple_arguments(tmp_path: Path) -> None:
@@ -159,6 +162,10 @@ async def test_an_mbpp_prompt_gives_the_bench_the_examples_the_editor_reads_from
     assert len(problem.task.examples) == 1 and problem.task.examples == editor.examples
 
 
-async def test_a_prompt_example_that_cannot_be_read_is_counted_on_the_problem(shared_elements_file: Path) -> None:
-    (problem,), _ = await load_evalplus(shared_elements_file, JUDGE)
+async def test_a_prompt_example_that_cannot_be_read_is_counted_on_the_problem(tmp_path: Path) -> None:
+    # Shaped like Mbpp/596: the expected value is a call, not a literal.
+    prompt = '"""\nShared elements.\nassert similar_elements((3, 4), (4,)) == sys.getsizeof((4,))\n"""\n'
+    path = tmp_path / "MbppPlus.jsonl"
+    path.write_text(json.dumps(dict(SHARED_ELEMENTS, prompt=prompt)) + "\n")
+    (problem,), _ = await load_evalplus(path, JUDGE)
     assert problem.examples_unread == 1

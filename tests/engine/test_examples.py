@@ -70,7 +70,7 @@ def test_test_assert_may_call_through_the_module_and_put_the_value_first() -> No
         "assert slugify(name) == 'a'",  # a variable argument
         "assert slugify('a') != 'b'",  # not an equality
         "assert other('a') == 'a'",  # another function
-        "assert slugify('a')",  # no expected value
+        "assert sorted(slugify('a')) == ['a']",  # a wrapper other than set
     ],
 )
 def test_test_asserts_that_cannot_become_call_examples_are_skipped(statement: str) -> None:
@@ -95,8 +95,16 @@ def test_an_example_shown_twice_is_one_example() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "assert set(common((1, 2), (2, 3))) == set((2,))",  # a wrapped call
-        "assert math.isclose(common(1), 2.0, rel_tol=0.001)",  # a tolerance
+        "assert sorted(common((1, 2), (2, 3))) == [2]",  # a wrapper other than set
+        "assert set(common(x)) == {1}",  # a variable argument in a wrapped call
+        "assert set(common(1)) == set(y)",  # a variable expected set
+        "assert set(common(1)) == [1]",  # a list, which never equals a set
+        "assert set(common(1)) == set([[1]])",  # unhashable items
+        "assert math.isclose(common(1), 2.0, rtol=0.001)",  # a keyword math.isclose does not take
+        "assert math.isclose(common(1), 2.0, rel_tol=-0.1)",  # a tolerance math.isclose refuses
+        "assert math.isclose(common(1), 'a', rel_tol=0.1)",  # not a number
+        "assert numpy.isclose(common(1), 2.0)",  # another isclose, with other tolerances
+        "assert not common(x)",  # a variable argument in a negated call
         "assert common(1) == 2 +",  # not Python
     ],
 )
@@ -117,3 +125,58 @@ def test_a_prompt_holding_the_function_reads_its_docstring_as_the_editor_does() 
 def test_a_prompt_that_is_a_module_docstring_reads_its_assert_lines() -> None:
     prompt = '"""\nAdd.\nassert add(2, 3) == 5\n"""\n'
     assert prompt_examples(prompt, "add").examples == (Example("[2, 3]", "5"),)
+
+
+def test_a_set_of_the_call_equal_to_a_set_of_a_literal_is_compared_as_sets() -> None:
+    (example,) = doctests_of("assert set(common((3, 4), (4, 3))) == set((4, 3))", "common")
+    assert decode_value(example.input) == [(3, 4), (4, 3)]
+    assert (decode_value(example.output), example.match) == ({3, 4}, "as_sets")
+
+
+def test_a_set_display_before_the_set_of_the_call_is_the_expected_set() -> None:
+    (example,) = doctests_of("assert {100, 90} == set(largest([10, 90, 100], 2))", "largest")
+    assert (decode_value(example.output), example.match) == ({90, 100}, "as_sets")
+
+
+def test_a_set_comparison_that_is_read_is_not_counted_as_unread() -> None:
+    assert docstring_examples("assert set(common((1, 2), (2,))) == set([2])", "common").unread == 0
+
+
+def test_isclose_with_rel_tol_is_equality_within_rel_tol_times_the_expected_number() -> None:
+    (example,) = doctests_of("assert math.isclose(volume(10), 4000.0, rel_tol=0.001)", "volume")
+    assert (decode_value(example.output), example.atol, example.match) == (4000.0, 4.0, "equal")
+
+
+def test_isclose_takes_abs_tol_when_it_is_larger_than_the_scaled_rel_tol() -> None:
+    (example,) = doctests_of("assert math.isclose(ratio([0, 1]), 0.5, rel_tol=0.001, abs_tol=0.01)", "ratio")
+    assert example.atol == 0.01
+
+
+def test_isclose_imported_bare_may_put_the_number_first() -> None:
+    (example,) = doctests_of("assert isclose(2.0, volume(1), abs_tol=0.5)", "volume")
+    assert (decode_value(example.input), decode_value(example.output), example.atol) == ([1], 2.0, 0.5)
+
+
+def test_an_integer_expected_by_isclose_is_read_as_a_float_as_isclose_reads_it() -> None:
+    (example,) = doctests_of("assert math.isclose(volume(1), 2, rel_tol=0.1)", "volume")
+    assert decode_value(example.output) == 2.0 and isinstance(decode_value(example.output), float)
+
+
+def test_an_assert_of_the_call_alone_expects_true_graded_on_presence() -> None:
+    (example,) = doctests_of("assert is_even(10)", "is_even")
+    assert (decode_value(example.output), example.match) == (True, "not_none")
+
+
+def test_an_assert_of_the_negated_call_expects_false_graded_on_presence() -> None:
+    (example,) = doctests_of("assert not is_square(10)", "is_square")
+    assert (decode_value(example.output), example.match) == (False, "not_none")
+
+
+def test_a_test_file_reads_wrapped_asserts_as_a_docstring_does() -> None:
+    asserts = [
+        "assert set(candidate((1, 2), (2,))) == {2}",
+        "assert math.isclose(candidate(1), 2.0, rel_tol=0.1)",
+        "assert not candidate(0)",
+    ]
+    test = "def check(candidate):\n" + "".join(f"    {line}\n" for line in asserts)
+    assert examples_in_test_file(test, "candidate") == doctests_of("\n".join(asserts), "candidate")

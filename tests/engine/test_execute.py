@@ -1,9 +1,15 @@
-"""Which repairs the engine keeps: everything the original passed, plus the case it was repaired on."""
+"""Which repairs the engine keeps (everything the original passed, plus the case it was repaired on), and
+examples run in the sandbox with the comparison they carry."""
 
 from __future__ import annotations
 
-from engine.execute import CaseOutcome, Execution
+from collections.abc import Iterator
+
+import pytest
+
+from engine.execute import CaseOutcome, Execution, Executor
 from engine.task import Example, Task
+from sandbox import Limits, Sandbox, encode_value
 
 TASK = Task(
     "t",
@@ -30,3 +36,26 @@ def test_a_repair_that_fixes_another_case_but_not_its_own_is_not_kept() -> None:
 
 def test_a_repair_that_breaks_a_case_the_original_passed_is_not_kept() -> None:
     assert not execution("failed", "passed", "passed").improves_on(ORIGINAL, TASK, "2 2\n")
+
+
+@pytest.fixture
+def executor() -> Iterator[Executor]:
+    with Sandbox(Limits(wall_seconds=6.0), jobs=2) as sandbox:
+        yield Executor(sandbox)
+
+
+def call_task(example: Example) -> Task:
+    return Task("t", "call", "", entry_point="f", examples=(example,))
+
+
+async def test_an_example_compared_as_sets_passes_the_same_items_in_another_order(executor: Executor) -> None:
+    example = Example(encode_value([[3, 4, 5]]), encode_value({4, 5}), match="as_sets")
+    execution = await executor.run(call_task(example), "def f(a):\n    return [5, 4]\n", ())
+    assert execution.passes_examples
+
+
+async def test_an_example_with_a_tolerance_passes_a_float_within_it(executor: Executor) -> None:
+    # 0.5 off: beyond the default float tolerance, within the example's.
+    example = Example(encode_value([10]), encode_value(4188.79), atol=4.19)
+    execution = await executor.run(call_task(example), "def f(r):\n    return 4188.29\n", ())
+    assert execution.passes_examples

@@ -66,6 +66,14 @@ def test_function_task_examples_come_from_doctests() -> None:
     assert task.examples == (Example("[[3, 4]]", "5.0"),)
 
 
+def test_function_task_examples_keep_the_comparison_their_asserts_make() -> None:
+    module = parse_module(
+        'def common(a, b):\n    """Shared items.\n\n    assert set(common((1, 2), (2,))) == {2}\n    """\n'
+    )
+    (example,) = build_task(module, target_named(module, "common"), "common.py").examples
+    assert example.match == "as_sets"
+
+
 def test_function_task_context_holds_the_helpers_it_calls() -> None:
     module = parse_module(SOURCE)
     task = build_task(module, target_named(module, "total"), "geometry.py")
