@@ -49,3 +49,24 @@ def write_ids(folder: Path, *ids: str) -> Path:
     path = folder / "ids.txt"
     path.write_text("\n".join(ids) + "\n")
     return path
+
+
+CANARY = "CANARY-9b3e-hidden-repair-test"
+
+
+def test_the_hidden_test_reaches_no_prompt_of_a_repair(tmp_path: Path) -> None:
+    row = json.loads(FIXTURE.read_text().splitlines()[0])
+    row["test"] = f"def check(add_one):\n    # {CANARY}\n    assert add_one(7) == 8, '{CANARY}'\ncheck(add_one)\n"
+    dataset = tmp_path / "canary.jsonl"
+    dataset.write_text(json.dumps(row) + "\n")
+    trace = tmp_path / "trace"
+    command = [sys.executable, "-m", "atlas_lsp.cli", "--bench", str(dataset), "--task", "repair"]
+    command += ["--model", "small", "--max-tokens", "256", "--trace", str(trace), "--out", str(tmp_path / "run")]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    traced = "".join(path.read_text() for path in trace.glob("*.jsonl"))
+    assert '"kind": "prompt"' in traced
+    assert CANARY not in traced
+    # The task was judged, on the hidden check (tests/bench/test_repair_run.py shows the judge reads it).
+    (result,) = read_results(tmp_path / "run")
+    assert result["verdict"] in {"passed", "wrong_answer"}
