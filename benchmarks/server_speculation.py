@@ -103,7 +103,7 @@ def repair_prompts(path: Path, count: int, max_tokens: int, prompt_set_name: str
         raise SystemExit(f"{path} holds {len(loaded.problems)} tasks, fewer than the {count} asked for")
     prompt_set = load_prompt_set(prompt_set_name)
     greedy = DIRECT_FIX.params(PipelineConfig().seed, max_tokens)
-    params = replace(greedy, stop=(*greedy.stop, *prompt_set.stops(PROMPT_KEY)))
+    params = replace(greedy, stop=(*greedy.stop, *prompt_set.stops(PROMPT_KEY, "call")))
     prompts = []
     for problem in loaded.problems:
         task, program = problem.task.editor_view()

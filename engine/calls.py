@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.prompts import PromptSet
 from engine.runtime.base import Generation, Message, Runtime, SamplingParams
-from engine.task import Event, StageUsage
+from engine.task import Event, StageUsage, TaskKind
 from engine.trace import Tracer
 
 
@@ -38,12 +38,14 @@ class TaskCalls:
         meter: Meter,
         task_id: str,
         emit: Callable[[Event], None],
+        task_kind: TaskKind,
     ) -> None:
         self.runtime = runtime
         self.prompts = prompts
         self._tracer = tracer
         self.meter = meter
         self._task_id = task_id
+        self._task_kind = task_kind
         self._emit = emit
 
     async def ask(
@@ -51,7 +53,7 @@ class TaskCalls:
     ) -> list[Generation]:
         """Send one rendered prompt about `statement` and sample `len(params)` completions of it together."""
         prompt = self.prompts.user_message(prompt_key, statement, **fields)
-        if stops := self.prompts.stops(prompt_key):
+        if stops := self.prompts.stops(prompt_key, self._task_kind):
             params = [replace(p, stop=(*p.stop, *stops)) for p in params]
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
         self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))

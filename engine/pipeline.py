@@ -78,7 +78,7 @@ class Pipeline:
         self._lens = lens
 
     def _calls(self, task: Task, emit: Callable[[Event], None]) -> TaskCalls:
-        return TaskCalls(self._runtime, self._prompts, self._tracer, Meter(), task.task_id, emit)
+        return TaskCalls(self._runtime, self._prompts, self._tracer, Meter(), task.task_id, emit, task.kind)
 
     async def solve(self, task: Task, emit: Callable[[Event], None]) -> tuple[Answer, Exploration]:
         """The answer, and the exploration it was chosen from."""

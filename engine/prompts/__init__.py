@@ -28,9 +28,11 @@ class PromptSet:
         """The problem header, then the instruction at `key`: one shared prefix for every stage."""
         return self.render("header", statement=statement) + self.render(key, **fields)
 
-    def stops(self, key: str) -> tuple[str, ...]:
-        """The strings that end a reply to the prompt at `key` (none unless the set names some)."""
-        return tuple(self.data.get("stops", {}).get(key, ()))
+    def stops(self, key: str, kind: str) -> tuple[str, ...]:
+        """The strings that end a reply to the prompt at `key` about a task of `kind` (none unless the set
+        names some); function tasks (`call`) may have more."""
+        function_stops = self.data.get("function_stops", {}).get(key, ()) if kind == "call" else ()
+        return (*self.data.get("stops", {}).get(key, ()), *function_stops)
 
     @property
     def system(self) -> str:

@@ -65,16 +65,26 @@ SEVERAL_BLOCKS = ("repair.analysis", "self_tests.call", "self_tests.stdin", "pla
 
 def test_v3_ends_a_code_only_reply_at_its_closing_fence() -> None:
     v3 = load_prompt_set("v3")
-    assert all(v3.stops(key) == ("\n```\n",) for key in CODE_ONLY)
+    assert all(v3.stops(key, "stdin") == ("\n```\n",) for key in CODE_ONLY)
 
 
 def test_v3_lets_replies_that_may_hold_several_blocks_run_on() -> None:
     v3 = load_prompt_set("v3")
-    assert all(v3.stops(key) == () for key in SEVERAL_BLOCKS)
+    assert all(v3.stops(key, kind) == () for key in SEVERAL_BLOCKS for kind in ("stdin", "call"))
 
 
 def test_earlier_prompt_sets_have_no_stops() -> None:
-    assert load_prompt_set("v2").stops("solve.call") == ()
+    assert load_prompt_set("v2").stops("solve.call", "call") == ()
+
+
+def test_v3_ends_a_function_reply_where_module_level_code_follows_the_function() -> None:
+    v3 = load_prompt_set("v3")
+    for key in ("solve.call", "solve_with_plan.call", "repair.direct", "repair.unchecked"):
+        assert v3.stops(key, "call") == ("\n```\n", "\nassert ", "\nprint(", "\nif __name__")
+
+
+def test_v3_lets_a_program_reply_run_its_module_level_code() -> None:
+    assert load_prompt_set("v3").stops("repair.direct", "stdin") == ("\n```\n",)
 
 
 class RecordingRuntime:
@@ -93,7 +103,7 @@ class RecordingRuntime:
 
 async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
     runtime = RecordingRuntime()
-    calls = TaskCalls(runtime, load_prompt_set("v3"), Tracer(None), Meter(), "t", lambda event: None)  # type: ignore[arg-type]
+    calls = TaskCalls(runtime, load_prompt_set("v3"), Tracer(None), Meter(), "t", lambda event: None, "stdin")  # type: ignore[arg-type]
     params = [SamplingParams(stop=("STOP",)), SamplingParams(seed=1)]
     await calls.ask("generate", "solve.call", params, "STATEMENT", starter_code="def f(): ...")
     assert [p.stop for p in runtime.params] == [("STOP", "\n```\n"), ("\n```\n",)]
