@@ -15,6 +15,8 @@ from atlas_lsp import __version__
 from atlas_lsp.context import WorkspaceCode
 from atlas_lsp.features.diagnostics import Findings
 from atlas_lsp.features.engine_session import EngineSession
+from atlas_lsp.features.evidence import EvidenceLens
+from atlas_lsp.features.function_records import FunctionRecords
 from atlas_lsp.jobs import JobRegistry
 from atlas_lsp.settings import Settings
 
@@ -29,15 +31,25 @@ class AtlasServer(LanguageServer):
         self.engine = EngineSession()
         self.jobs = JobRegistry()
         self.findings = Findings()
+        self.evidence_lenses = FunctionRecords[EvidenceLens]()
+        """What the last Solve, Repair or Verify of each function checked, shown as its code lens."""
         self.workspace_code = WorkspaceCode()
 
 
 def create_server() -> AtlasServer:
     # Imported here: the feature modules import AtlasServer, whose type pygls reads from command
     # handlers' annotations at run time.
-    from atlas_lsp.features import code_actions, commands, configuration, lifecycle, workspace_code
+    from atlas_lsp.features import (
+        code_actions,
+        code_lens,
+        commands,
+        configuration,
+        documents,
+        lifecycle,
+        workspace_code,
+    )
 
     server = AtlasServer()
-    for feature in (configuration, code_actions, commands, lifecycle, workspace_code):
+    for feature in (configuration, code_actions, code_lens, commands, documents, lifecycle, workspace_code):
         feature.register(server)
     return server

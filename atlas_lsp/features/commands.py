@@ -3,7 +3,8 @@
 A command takes a snapshot of the document (text and version), starts a background job and
 returns at once. The job shows progress, calls the engine and then either publishes verify's
 findings or applies the edit as a versioned `TextDocumentEdit` — unless the document changed
-meanwhile, in which case the edit is dropped and the user told so.
+meanwhile, in which case the edit is dropped and the user told so. A verdict or an applied edit
+also records what was checked as the function's evidence lens (see `evidence`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from lsprotocol import types
 from atlas_lsp.context import FunctionContext
 from atlas_lsp.features.actions import Action, Edit, Verdict, run_action
 from atlas_lsp.features.diagnostics import finding_of, summary_of
+from atlas_lsp.features.documents import show_recorded
+from atlas_lsp.features.evidence import evidence_text, lens_of, verdict_text
 from atlas_lsp.features.messages import log, tell
 from atlas_lsp.features.progress import JobProgress, job_progress
 from atlas_lsp.features.rewrite import Replacement, UnusableAnswer
@@ -132,9 +135,12 @@ async def _job(
 def _publish_verdict(
     server: AtlasServer, snapshot: Snapshot, target: Target, key: JobKey, verdict: Verdict, progress: JobProgress
 ) -> None:
-    units = server.workspace.position_codec.client_num_units
-    server.findings.record(key.uri, key.target, finding_of(verdict.report, target, snapshot.text, units))
-    server.findings.publish(server, key.uri, snapshot.version)
+    if key.uri in server.workspace.text_documents:  # a file closed while the job ran shows nothing more
+        units = _units(server)
+        server.findings.record(key.uri, key.target, finding_of(verdict.report, target, snapshot.text, units))
+        lens = lens_of(verdict_text(verdict.report), target, snapshot.text, units)
+        server.evidence_lenses.record(key.uri, key.target, lens)
+        show_recorded(server, key.uri)
     summary = summary_of(verdict.report, target)
     progress.final_message = summary.removeprefix("ATLAS: ")
     tell(server, summary, types.MessageType.Info if verdict.report.passed else types.MessageType.Warning)
@@ -148,7 +154,8 @@ async def _apply_edit(
         checked = f"passes {evidence.examples_passed} of {evidence.examples_total} examples"
     else:
         checked = "no examples to check"
-    if edit.rewrite.apply(snapshot.text) == snapshot.text:
+    new_text = edit.rewrite.apply(snapshot.text)
+    if new_text == snapshot.text:
         progress.final_message = "Nothing to change"
         tell(server, f"{title}: nothing to change ({checked}).")
         return
@@ -163,16 +170,21 @@ async def _apply_edit(
             types.MessageType.Warning,
         )
         return
-    result = await server.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=_workspace_edit(server, snapshot, edit), label=title)
-    )
+    evidence_summary = evidence_text(evidence)
+    annotation = types.ChangeAnnotation(label=title, description=evidence_summary, needs_confirmation=False)
+    workspace_edit = workspace_edit_for(snapshot, edit, server.client_capabilities, _units(server), annotation)
+    result = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=workspace_edit, label=title))
     if not result.applied:
         progress.final_message = "Not applied"
         reason = f": {result.failure_reason}" if result.failure_reason else ""
         tell(server, f"{title}: the editor did not apply the answer{reason}.", types.MessageType.Warning)
         return
     server.findings.forget(key.uri, key.target)
-    server.findings.publish(server, key.uri, None)
+    edited = _target_in(new_text, key.target)
+    if edited is not None:
+        server.evidence_lenses.record(key.uri, key.target, lens_of(evidence_summary, edited, new_text, _units(server)))
+    # An editor may answer before it reports the edit as a change (Neovim sends didChange a little later).
+    show_recorded(server, key.uri, edit_pending=server.workspace.get_text_document(key.uri).version == snapshot.version)
     progress.final_message = f"Applied ({checked}, confidence {edit.answer.confidence:.0%})"
     usage = f"confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens"
     log(server, f"{title}: applied; {checked}; {usage}")
@@ -201,19 +213,48 @@ async def _applies_anyway(server: AtlasServer, title: str, edit: Edit, checked: 
     return choice is not None and choice.title == APPLY_ANYWAY
 
 
-def _workspace_edit(server: AtlasServer, snapshot: Snapshot, edit: Edit) -> types.WorkspaceEdit:
+def _units(server: AtlasServer) -> Callable[[str], int]:
+    """A string's length in the client's position encoding."""
+    return server.workspace.position_codec.client_num_units
+
+
+def _target_in(text: str, qualified_name: str) -> Target | None:
+    """The target in an edited text; None if the text does not parse (then no lens describes it)."""
+    try:
+        return target_named(parse_module(text), qualified_name)
+    except SyntaxError:
+        return None
+
+
+EVIDENCE_ANNOTATION = "atlas-evidence"
+"""The id of the change annotation an edit's text edits refer to."""
+
+
+def workspace_edit_for(
+    snapshot: Snapshot,
+    edit: Edit,
+    capabilities: types.ClientCapabilities,
+    units: Callable[[str], int],
+    annotation: types.ChangeAnnotation,
+) -> types.WorkspaceEdit:
+    """The edit for the client: versioned if it takes document changes, annotated if it takes annotations."""
     lines = split_lines(snapshot.text)
     ends_with_newline = snapshot.text.endswith(("\n", "\r"))
-    units = server.workspace.position_codec.client_num_units
     text_edits = [_text_edit(replacement, lines, ends_with_newline, units) for replacement in edit.rewrite.replacements]
-    capabilities = server.client_capabilities.workspace
-    supports_versions = bool(
-        capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes
-    )
-    if not supports_versions:  # the version check before applying is then the only guard
+    workspace = capabilities.workspace.workspace_edit if capabilities.workspace else None
+    if not (workspace and workspace.document_changes):  # the version check before applying is then the only guard
         return types.WorkspaceEdit(changes={snapshot.uri: text_edits})
     document = types.OptionalVersionedTextDocumentIdentifier(uri=snapshot.uri, version=snapshot.version)
-    return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=text_edits)])
+    if not workspace.change_annotation_support:
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=text_edits)])
+    annotated: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+        types.AnnotatedTextEdit(annotation_id=EVIDENCE_ANNOTATION, range=text_edit.range, new_text=text_edit.new_text)
+        for text_edit in text_edits
+    ]
+    return types.WorkspaceEdit(
+        document_changes=[types.TextDocumentEdit(text_document=document, edits=annotated)],
+        change_annotations={EVIDENCE_ANNOTATION: annotation},
+    )
 
 
 def _text_edit(

@@ -23,6 +23,12 @@ def target_named(module: ModuleSource, qualified_name: str) -> Target | None:
     return module.function_named(qualified_name)
 
 
+def source_of(target: Target) -> str:
+    """The target's own text: the function from its `def` line on, or the whole file for a program.
+    What is shown about a target holds while this text stays the same."""
+    return target.program if isinstance(target, ModuleProblem) else target.source
+
+
 def runs_in_sandbox(target: Target) -> bool:
     """Whether the sandbox can call the target: a stdin program or a module-level function.
 

@@ -20,20 +20,8 @@ WATCHER_ID = "atlas-python-files"
 
 
 def register(server: AtlasServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def document_opened(ls: AtlasServer, params: types.DidOpenTextDocumentParams) -> None:
-        _from_buffer(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def document_changed(ls: AtlasServer, params: types.DidChangeTextDocumentParams) -> None:
-        _from_buffer(ls, params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def document_closed(ls: AtlasServer, params: types.DidCloseTextDocumentParams) -> None:
-        path = to_fs_path(params.text_document.uri)
-        if path:  # an unsaved buffer is gone with the editor's window: the file on disk counts again
-            ls.workspace_code.file_changed(Path(path))
-
+    # The buffers' own events (open, change, close) come through `documents`, which calls
+    # `from_buffer` and `buffer_closed`: pygls takes one handler per method.
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def files_changed(ls: AtlasServer, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:
@@ -54,15 +42,22 @@ async def open_workspace_folders(server: AtlasServer) -> None:
         started = anyio.current_time()
         index = await anyio.to_thread.run_sync(server.workspace_code.open_folder, Path(path), server.settings)
         for uri in tuple(server.workspace.text_documents):  # buffers opened or edited while it was indexing
-            _from_buffer(server, uri)
+            from_buffer(server, uri)
         stats, seconds = index.stats, anyio.current_time() - started
         log(server, f"indexed {path}: {stats.files} files, {stats.definitions} definitions in {seconds:.1f} s")
 
 
-def _from_buffer(server: AtlasServer, uri: str) -> None:
+def from_buffer(server: AtlasServer, uri: str) -> None:
+    """An opened or edited buffer: its text counts over the file on disk."""
     document = server.workspace.get_text_document(uri)
     if document.path:
         server.workspace_code.file_changed(Path(document.path), document.source)
+
+
+def buffer_closed(server: AtlasServer, uri: str) -> None:
+    path = to_fs_path(uri)
+    if path:  # an unsaved buffer is gone with the editor's window: the file on disk counts again
+        server.workspace_code.file_changed(Path(path))
 
 
 async def _watch_python_files(server: AtlasServer) -> None:

@@ -1,9 +1,9 @@
 """A test client for the real server over stdio, and helpers to drive its jobs.
 
 The client works around two gaps of pytest-lsp 1.0.1 (see /work/shared/notes/LSP.md): it answers
-`workspace/applyEdit` (recording each edit) and `window/showMessageRequest` (with the action the test
-chose), and it reads a code action that carries a command as
-a `CodeAction`, not as a bare `Command`.
+`workspace/applyEdit` (recording each edit), `window/showMessageRequest` (with the action the test
+chose) and `workspace/codeLens/refresh` (counting them), and it reads a code action that carries a
+command as a `CodeAction`, not as a bare `Command`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Union
 
@@ -32,6 +33,7 @@ class AtlasTestClient(LanguageClient):
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.answer_to_message_requests = "Discard"
         self.registrations: list[types.Registration] = []
+        self.code_lens_refreshes = 0
 
     async def open_document(self, path: Path, text: str | None = None) -> str:
         uri = path.as_uri()
@@ -42,20 +44,33 @@ class AtlasTestClient(LanguageClient):
         )
         return uri
 
-    async def actions_at(self, uri: str, line: int) -> list[types.CodeAction]:
+    async def actions_at(
+        self, uri: str, line: int, diagnostics: Sequence[types.Diagnostic] = (), only: list[str] | None = None
+    ) -> list[types.CodeAction]:
+        """The code actions at `line`, asked as an editor does with the diagnostics it shows there."""
         position = types.Position(line, 0)
         result = await self.text_document_code_action_async(
             types.CodeActionParams(
                 text_document=types.TextDocumentIdentifier(uri),
                 range=types.Range(position, position),
-                context=types.CodeActionContext(diagnostics=[]),
+                context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
             )
+        )
+        return list(result or [])
+
+    async def code_lenses(self, uri: str) -> list[types.CodeLens]:
+        result = await self.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri))
         )
         return list(result or [])
 
     async def start_action(self, uri: str, line: int, title: str) -> str:
         """Execute the titled code action at `line`; returns the progress token of the job it starts."""
         (action,) = [action for action in await self.actions_at(uri, line) if action.title == title]
+        return await self.start_command(action)
+
+    async def start_command(self, action: types.CodeAction) -> str:
+        """Execute the action's command; returns the progress token of the job it starts."""
         assert action.command is not None
         known = set(self.progress_reports)
         await self.workspace_execute_command_async(
@@ -94,6 +109,10 @@ def make_client() -> AtlasTestClient:
     ) -> types.MessageActionItem | None:
         client.message_requests.append(params)
         return next((a for a in params.actions or [] if a.title == client.answer_to_message_requests), None)
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def code_lens_refresh(client: AtlasTestClient, params: None) -> None:
+        client.code_lens_refreshes += 1
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(client: AtlasTestClient, params: types.RegistrationParams) -> None:

@@ -23,6 +23,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
+from atlas_lsp.functions import parse_module
 from tests.lsp.conftest import (
     E2E_SETTINGS,
     FIXTURES,
@@ -262,3 +263,76 @@ async def test_edit_for_a_document_changed_meanwhile_is_refused(client: AtlasTes
     assert edits_for(client, uri) == []
     assert end.message == "Not applied: the file changed"
     assert any("file changed" in m.message for m in client.messages[first_message:])
+
+
+def function_source(text: str, name: str) -> str:
+    site = parse_module(text).function_named(name)
+    assert site is not None
+    return site.source
+
+
+async def test_solve_shows_what_it_checked_as_a_code_lens_on_the_def_line(
+    client: AtlasTestClient, solved_add: FinishedJob
+) -> None:
+    (lens,) = await client.code_lenses(solved_add.uri)
+    assert lens.range.start.line == ADD_LINE
+    assert lens.command is not None
+    assert lens.command.title.startswith("atlas: passes 1/1 examples"), lens.command.title
+    assert lens.command.command == "atlas.verify"
+    assert list(lens.command.arguments or []) == [{"uri": solved_add.uri, "target": "add"}]
+
+
+async def test_solve_edit_carries_the_lens_text_as_its_change_annotation(
+    client: AtlasTestClient, solved_add: FinishedJob
+) -> None:
+    (params,) = edits_for(client, solved_add.uri)
+    (lens,) = await client.code_lenses(solved_add.uri)
+    (annotation,) = (params.edit.change_annotations or {}).values()
+    assert annotation.label == "ATLAS: Solve add"
+    assert lens.command is not None and annotation.description == lens.command.title
+    assert annotation.needs_confirmation is False
+
+
+async def test_verify_shows_its_summary_as_a_code_lens(client: AtlasTestClient, verified_largest: FinishedJob) -> None:
+    (lens,) = await client.code_lenses(verified_largest.uri)
+    assert lens.range.start.line == LARGEST_LINE
+    assert lens.command is not None and "checked tests fail" in lens.command.title, lens.command.title
+
+
+async def test_repair_quick_fix_of_a_verify_diagnostic_changes_the_function(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    verified = await run_job(client, copy_fixture(workdir, "buggy.py", "fix_largest.py"), LARGEST_LINE, "ATLAS: Verify")
+    diagnostics = list(client.diagnostics[verified.uri])
+    assert diagnostics
+    actions = await client.actions_at(verified.uri, LARGEST_LINE, diagnostics)
+    (fix,) = [action for action in actions if action.kind == types.CodeActionKind.QuickFix]
+    end = await client.job_end(await client.start_command(fix))
+
+    assert end.message is not None and end.message.startswith("Applied"), end.message
+    (params,) = edits_for(client, verified.uri)
+    original = verified.path.read_text()
+    repaired = apply_text_edits(original, edits_of(params)[1])
+    assert function_source(repaired, "largest") != function_source(original, "largest")
+
+
+async def test_an_edit_of_a_verified_function_withdraws_its_diagnostics_and_its_lens(
+    client: AtlasTestClient, workdir: Path
+) -> None:
+    job = await run_job(client, copy_fixture(workdir, "buggy.py", "edited_largest.py"), LARGEST_LINE, "ATLAS: Verify")
+    assert client.diagnostics[job.uri] and await client.code_lenses(job.uri)
+    refreshes = client.code_lens_refreshes
+    line = job.path.read_text().splitlines().index("    best = 0")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=job.uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(line, 11), types.Position(line, 12)), text="numbers[0]"
+                )
+            ],
+        )
+    )
+    await until(lambda: list(client.diagnostics[job.uri]) == [])
+    assert await client.code_lenses(job.uri) == []
+    await until(lambda: client.code_lens_refreshes > refreshes)
