@@ -124,10 +124,10 @@ class PipelineConfig:
     """Rank equally supported candidate clusters by Lens energy, when Lens weights exist for the model."""
     seed: int = 0
 
-    def recording(self) -> PipelineConfig:
+    def recording(self, inputs: bool = True) -> PipelineConfig:
         """These settings writing whole pools, for records the replay cuts as a budget rule would: no router,
-        every sample at once, generated inputs always."""
-        return replace(self, router=False, wave=0, self_tests=True, self_tests_always=True)
+        every sample at once, and (unless `inputs` is False) generated inputs always."""
+        return replace(self, router=False, wave=0, self_tests=inputs, self_tests_always=inputs)
 
     @classmethod
     def single(cls, max_tokens: int = 1024) -> PipelineConfig:

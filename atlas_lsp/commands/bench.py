@@ -213,7 +213,7 @@ async def _bench(args: argparse.Namespace) -> int:
     records_to = None
     records_dir = args.record or args.lens_records
     if records_dir and args.mode == "pipeline":
-        pipeline = pipeline.recording()
+        pipeline = pipeline.recording(inputs="self_tests" not in args.disable)
     if records_dir:
         if args.lens_records and args.mode != "pipeline":
             print(

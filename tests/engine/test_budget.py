@@ -113,3 +113,8 @@ async def test_by_default_no_inputs_are_generated_even_for_different_programs_th
     runtime = SeededRuntime(first_right=0, programs=(RIGHT, RIGHT_TOO))
     await engine(runtime).explore(TASK)
     assert runtime.self_test_calls == 0
+
+
+def test_a_recording_asked_for_no_inputs_writes_none() -> None:
+    recording = PipelineConfig().recording(inputs=False)
+    assert (recording.self_tests, recording.self_tests_always) == (False, False)
