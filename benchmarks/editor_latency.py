@@ -693,6 +693,18 @@ def other_load(start: CpuSample, end: CpuSample) -> float:
     return max(0.0, others / wall) if wall > 0 else 0.0
 
 
+def machine_load(load_at_start: tuple[float, float, float], cpu_at_start: CpuSample) -> dict[str, Any]:
+    """The machine during a run that began with these readings: whether other work shared it."""
+    cores = other_load(cpu_at_start, sample_cpu())
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_at_start": list(load_at_start),
+        "load_average_at_end": list(os.getloadavg()),
+        "other_load_cores": round(cores, 2),
+        "shared": cores > SHARED_MACHINE_CORES,
+    }
+
+
 def git(*arguments: str) -> str:
     try:
         return subprocess.run(["git", *arguments], cwd=REPOSITORY, capture_output=True, text=True).stdout.strip()
@@ -930,14 +942,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(mode=0o755)
     asyncio.run(run_benchmark(run, root, lambda line: print(line, flush=True)))
-    cores = other_load(cpu_at_start, sample_cpu())
-    load = {
-        "cpus": os.cpu_count(),
-        "load_average_at_start": list(load_at_start),
-        "load_average_at_end": list(os.getloadavg()),
-        "other_load_cores": round(cores, 2),
-        "shared": cores > SHARED_MACHINE_CORES,
-    }
+    load = machine_load(load_at_start, cpu_at_start)
     partial = arguments.only is not None or arguments.limit is not None
     report = report_of(run, command, started, load, partial)
     arguments.out.mkdir(parents=True, exist_ok=True)

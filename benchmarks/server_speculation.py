@@ -50,7 +50,7 @@ import anyio
 
 # Run as a script, this folder is on sys.path: the editor-latency benchmark's summary and load helpers
 # are shared rather than copied.
-from editor_latency import SHARED_MACHINE_CORES, git, other_load, percentile, sample_cpu
+from editor_latency import git, machine_load, other_load, percentile, sample_cpu
 from llama_cpp import Llama
 
 from atlas_lsp.bench.repair_tasks import load_repair_tasks
@@ -655,14 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_configuration(configuration, model_file, arguments.threads, prompts, counter, log)
         for configuration in configurations
     ]
-    cores = other_load(cpu_at_start, sample_cpu())
-    machine = {
-        "cpus": os.cpu_count(),
-        "load_average_at_start": list(load_at_start),
-        "load_average_at_end": list(os.getloadavg()),
-        "other_load_cores": round(cores, 2),
-        "shared": cores > SHARED_MACHINE_CORES,
-    }
+    machine = machine_load(load_at_start, cpu_at_start)
     report = report_of(runs, prompts, arguments, model_file, command, started, machine)
     arguments.out.mkdir(parents=True, exist_ok=True)
     stem = arguments.out / f"server_speculation-{arguments.model}"
