@@ -95,7 +95,7 @@ class RepairPrompt:
 
 def repair_prompts(path: Path, count: int, max_tokens: int, prompt_set_name: str) -> list[RepairPrompt]:
     """The first `count` tasks' direct-fix requests, rendered as `Engine.rewrite` renders them
-    (engine/stages/repair.py `direct_fix`, engine/calls.py `TaskCalls.ask`)."""
+    (engine/stages/repair.py `direct_fixes`, engine/calls.py `TaskCalls.ask`)."""
     loaded = load_repair_tasks(path, limit=count)
     if loaded.row_errors:
         raise SystemExit(f"{path}: rows that cannot become tasks: {'; '.join(map(str, loaded.row_errors))}")

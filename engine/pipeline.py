@@ -17,12 +17,12 @@ from engine.candidates import Behaviour, Candidate, GeneratedTest
 from engine.config import PipelineConfig
 from engine.execute import Execution, Executor
 from engine.prompts import load_prompt_set
-from engine.runtime.base import Runtime
+from engine.runtime.base import Runtime, SamplingParams
 from engine.stages import DIRECT_FIX, PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TESTS
 from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
 from engine.stages.read import read_candidates
-from engine.stages.repair import direct_fix, propose_repairs, sampled_fixes
+from engine.stages.repair import direct_fixes, propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import generate_tests
 from engine.stages.tie_break import challenger_wins, duel_of, is_close
@@ -297,10 +297,8 @@ class Pipeline:
             return await self.rewrite(task, code, emit)
         candidates = [Candidate(code, "original")]
         executions = [await self._execute(calls, task, candidates[0], [])]
-        if not executions[0].passes_examples and self._config.direct_repair:
-            await self._direct_fix(calls, task, candidates, executions)
-        if not any(e.passes_examples for e in executions) and self._config.repair_samples:
-            await self._sampled_fixes(calls, task, candidates, executions)
+        if not executions[0].passes_examples:
+            await self._direct_fixes(calls, task, candidates, executions)
         if not any(e.passes_examples for e in executions) and self._config.repair_analysis:
             await self._repair_rounds(calls, task, candidates, executions, [])
         best = max(range(len(executions)), key=lambda i: (executions[i].examples_passed, -i))
@@ -311,39 +309,34 @@ class Pipeline:
         """One greedy rewrite of `code`, nothing executed: the baseline the repair benchmark compares with."""
         calls = self._calls(task, emit)
         calls.event("repair", 0, 1, "one rewrite, nothing run")
-        candidate = await direct_fix(calls, task, code, None, self._config.seed, self._config.max_tokens, DIRECT_FIX)
+        params = [DIRECT_FIX.params(self._config.seed, self._config.max_tokens)]
+        (candidate,) = await direct_fixes(calls, task, code, None, params, "repair:unchecked")
         calls.trace("answer", code=candidate.code, origin=candidate.origin, confidence=0.0)
         evidence = Evidence(candidates=1, examples_total=0, examples_passed=0, repaired=True, origin=candidate.origin)
         return Answer(candidate.code, 0.0, evidence, calls.meter.snapshot())
 
-    async def _direct_fix(
+    async def _direct_fixes(
         self, calls: TaskCalls, task: Task, candidates: list[Candidate], executions: list[Execution]
     ) -> None:
-        calls.event("repair", 0, self._config.repair_rounds, "a direct fix from the failure")
-        failure = executions[0].first_failure(task)
-        proposal = await direct_fix(
-            calls, task, candidates[0].code, failure, self._config.seed, self._config.max_tokens, DIRECT_FIX
-        )
-        execution = await self._execute(calls, task, proposal, [])
-        if execution.improves_on(executions[0], task, failure.input):
-            candidates.append(proposal)
-            executions.append(execution)
-            calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
-
-    async def _sampled_fixes(
-        self, calls: TaskCalls, task: Task, candidates: list[Candidate], executions: list[Execution]
-    ) -> None:
-        """Direct fixes of the original sampled in waves until one passes every example or the budget is spent;
-        each is kept only if it improves on the original."""
+        """Direct fixes of the original from its first failure: the greedy one, then sampled ones in waves,
+        until one passes every example or the budget is spent; each is kept only if it improves on the
+        original."""
         config = self._config
+        waves: list[tuple[str, list[SamplingParams]]] = []
+        if config.direct_repair:
+            waves.append(("repair:direct", [DIRECT_FIX.params(config.seed, config.max_tokens)]))
+        if config.repair_samples:
+            size = min(config.wave or config.candidates, config.candidates)
+            for written in range(0, config.candidates, size):
+                count = min(size, config.candidates - written)
+                params = [REPAIR.params(config.seed + written, config.max_tokens, i) for i in range(count)]
+                waves.append(("repair:sampled", params))
         failure = executions[0].first_failure(task)
-        wave = min(config.wave or config.candidates, config.candidates)
-        for written in range(0, config.candidates, wave):
-            count = min(wave, config.candidates - written)
-            calls.event("repair", written, config.candidates, f"{count} sampled fixes ({written} tried)")
-            proposals = await sampled_fixes(
-                calls, task, candidates[0].code, failure, count, config.seed + written, config.max_tokens, REPAIR
-            )
+        total = sum(len(params) for _, params in waves)
+        tried = 0
+        for origin, params in waves:
+            calls.event("repair", tried, total, f"{len(params)} direct fixes from the failure ({tried} tried)")
+            proposals = await direct_fixes(calls, task, candidates[0].code, failure, params, origin)
             for proposal, execution in zip(proposals, await self._execute_all(calls, task, proposals, []), strict=True):
                 if execution.improves_on(executions[0], task, failure.input):
                     candidates.append(proposal)
@@ -351,6 +344,7 @@ class Pipeline:
                     calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
             if any(e.passes_examples for e in executions):
                 return
+            tried += len(params)
 
     async def _repair_rounds(
         self,

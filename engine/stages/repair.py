@@ -3,10 +3,12 @@ and a rewrite)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.calls import TaskCalls
 from engine.candidates import Candidate, Failure, clip, statement_of
+from engine.runtime.base import SamplingParams
 from engine.stages import Sampling
 from engine.stages.generate import write_candidates
 from engine.task import Task
@@ -23,48 +25,22 @@ def feedback_text(calls: TaskCalls, failure: Failure) -> str:
     )
 
 
-async def direct_fix(
-    calls: TaskCalls, task: Task, code: str, failure: Failure | None, seed: int, max_tokens: int, sampling: Sampling
-) -> Candidate:
-    """The program rewritten from the failure alone, without an analysis first: one short completion.
-    With no failure (nothing was run) it is rewritten from its code and the problem alone."""
-    feedback = {"feedback": feedback_text(calls, failure)} if failure else {}
-    (candidate,) = await write_candidates(
-        calls,
-        task,
-        "repair",
-        "repair.direct" if failure else "repair.unchecked",
-        [sampling.params(seed, max_tokens)],
-        "repair:direct" if failure else "repair:unchecked",
-        statement=statement_of(calls.prompts, task),
-        code=code,
-        **feedback,
-    )
-    return candidate
-
-
-async def sampled_fixes(
-    calls: TaskCalls,
-    task: Task,
-    code: str,
-    failure: Failure,
-    count: int,
-    seed: int,
-    max_tokens: int,
-    sampling: Sampling,
+async def direct_fixes(
+    calls: TaskCalls, task: Task, code: str, failure: Failure | None, params: Sequence[SamplingParams], origin: str
 ) -> list[Candidate]:
-    """`count` direct fixes sampled together, each with its own seed: other guesses at the same bug."""
-    params = [sampling.params(seed, max_tokens, index) for index in range(count)]
+    """The program rewritten from the failure alone, without an analysis first: one short completion per
+    `params`. With no failure (nothing was run) it is rewritten from its code and the problem alone."""
+    feedback = {"feedback": feedback_text(calls, failure)} if failure else {}
     return await write_candidates(
         calls,
         task,
         "repair",
-        "repair.direct",
+        "repair.direct" if failure else "repair.unchecked",
         params,
-        "repair:sampled",
+        origin,
         statement=statement_of(calls.prompts, task),
         code=code,
-        feedback=feedback_text(calls, failure),
+        **feedback,
     )
 
 
