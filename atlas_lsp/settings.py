@@ -53,12 +53,19 @@ class Settings:
     """Glob patterns (gitignore style) of workspace paths never indexed, on top of .gitignore."""
     gpu_layers: GpuLayers = "auto"
     """Model layers the embedded runtime puts on the GPU: `auto` (all when the build can offload) or a number."""
+    repair_analysis: bool = False
+    """When no direct fix passes, Repair also analyses the failure and rewrites (PR-CoT). Off in the editor:
+    with the small model on a CPU those rounds add 20-60 s and a fix from them came after 30 s in 7 of 8
+    repair-benchmark tasks (docs/results/mbpp_plus_fix-pipeline-small); the repair benchmark runs them."""
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             runtime=RuntimeConfig(model=self.model, embedded=EmbeddedSettings(gpu_layers=self.gpu_layers)),
             pipeline=PipelineConfig(
-                candidates=self.candidates or budget_candidates(self.budget), max_tokens=self.max_tokens, lens=self.lens
+                candidates=self.candidates or budget_candidates(self.budget),
+                max_tokens=self.max_tokens,
+                lens=self.lens,
+                repair_analysis=self.repair_analysis,
             ),
             sandbox=SandboxConfig(test_seconds=self.test_seconds),
             trace_dir=self.trace_dir,
@@ -157,6 +164,7 @@ RULES = {
     "contextTokens": _Rule("context_tokens", _whole_number(0, 32768)),
     "contextExclude": _Rule("context_exclude", _globs),
     "gpuLayers": _Rule("gpu_layers", parse_gpu_layers),
+    "repairAnalysis": _Rule("repair_analysis", _switch),
 }
 
 

@@ -49,6 +49,11 @@ class Snapshot:
     text: str
 
 
+REPAIR_ANALYSIS_HINT = (
+    " No direct fix passes; the repairAnalysis setting lets Repair also analyse the failure (20-60 s more)."
+)
+
+
 def register(server: AtlasServer) -> None:
     @server.command(Action.SOLVE.command)
     def solve(ls: AtlasServer, reference: TargetReference) -> None:
@@ -129,7 +134,8 @@ async def _job(
         if isinstance(outcome, Verdict):
             _publish_verdict(server, snapshot, target, key, outcome, progress)
         else:
-            await _apply_edit(server, snapshot, key, title, outcome, progress)
+            hint = REPAIR_ANALYSIS_HINT if action is Action.REPAIR and not server.settings.repair_analysis else ""
+            await _apply_edit(server, snapshot, key, title, outcome, progress, hint)
 
 
 def _publish_verdict(
@@ -147,7 +153,13 @@ def _publish_verdict(
 
 
 async def _apply_edit(
-    server: AtlasServer, snapshot: Snapshot, key: JobKey, title: str, edit: Edit, progress: JobProgress
+    server: AtlasServer,
+    snapshot: Snapshot,
+    key: JobKey,
+    title: str,
+    edit: Edit,
+    progress: JobProgress,
+    hint_when_nothing_passes: str,
 ) -> None:
     evidence = edit.answer.evidence
     if evidence.examples_total:
@@ -157,7 +169,8 @@ async def _apply_edit(
     new_text = edit.rewrite.apply(snapshot.text)
     if new_text == snapshot.text:
         progress.final_message = "Nothing to change"
-        tell(server, f"{title}: nothing to change ({checked}).")
+        hint = hint_when_nothing_passes if evidence.fails_examples else ""
+        tell(server, f"{title}: nothing to change ({checked}).{hint}")
         return
     if evidence.fails_examples and not await _applies_anyway(server, title, edit, checked):
         progress.final_message = f"Not applied: it {checked}"

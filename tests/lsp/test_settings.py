@@ -124,3 +124,10 @@ def test_an_exact_candidate_count_overrides_the_budget() -> None:
 def test_a_budget_out_of_range_is_named_with_the_allowed_values() -> None:
     _, (problem,) = merge_settings({"budget": "huge"})
     assert "low, normal, high" in problem.describe()
+
+
+def test_the_editor_repairs_without_the_analysed_rounds_unless_repair_analysis_is_on() -> None:
+    assert not Settings().engine_config().pipeline.repair_analysis
+    settings, problems = merge_settings({"repairAnalysis": True})
+    assert problems == []
+    assert settings.engine_config().pipeline.repair_analysis

@@ -22,6 +22,7 @@ const SERVER_KEYS = [
   "contextTokens",
   "contextExclude",
   "gpuLayers",
+  "repairAnalysis",
 ] as const;
 
 export type ServerSettings = { [key in (typeof SERVER_KEYS)[number]]?: unknown };
