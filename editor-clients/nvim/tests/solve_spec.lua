@@ -154,6 +154,17 @@ it("progress shows stage and percentage while the job runs, then the outcome", f
   assert(#reports > 0, "no progress reports: " .. vim.inspect(echoed))
 end)
 
+it("the solved function shows what was checked as a code lens on its def line", function()
+  requires_server()
+  local lens
+  wait_for("code lens", 30000, function()
+    lens = vim.lsp.codelens.get(0)[1]
+    return lens ~= nil and lens.command ~= nil
+  end)
+  assert(lens.range.start.line == 0, vim.inspect(lens))
+  assert(lens.command.title:find("^atlas: passes %d+/%d+ examples"), lens.command.title)
+end)
+
 it(":AtlasCancel stops a running job and leaves the file alone", function()
   requires_server()
   open(workdir, "mul.py", SLOW_STUB)

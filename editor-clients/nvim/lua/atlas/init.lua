@@ -83,8 +83,28 @@ local function show_progress(event)
   vim.api.nvim_echo({ { ("%s: %s%s"):format(title, percentage, value.message or "") } }, false, {})
 end
 
---- Defines :AtlasSolve, :AtlasVerify, :AtlasRepair, :AtlasCancel and the progress display; running
---- it again replaces them.
+--- Neovim draws a buffer's code lenses only after it has asked for them once, and asks again on
+--- `workspace/codeLens/refresh` only for such buffers. The lenses carry each edit's evidence, so every
+--- buffer atlas attaches to asks at once, and again when the user comes back to it or leaves insert mode.
+local function show_code_lenses(event)
+  local client = vim.lsp.get_client_by_id(event.data.client_id)
+  if not client or client.name ~= NAME or not client:supports_method("textDocument/codeLens", event.buf) then
+    return
+  end
+  local bufnr = event.buf
+  local function refresh()
+    vim.lsp.codelens.refresh({ bufnr = bufnr })
+  end
+  refresh()
+  vim.api.nvim_create_autocmd({ "BufEnter", "InsertLeave" }, {
+    group = vim.api.nvim_create_augroup(("atlas.codelens.%d"):format(bufnr), {}),
+    buffer = bufnr,
+    callback = refresh,
+  })
+end
+
+--- Defines :AtlasSolve, :AtlasVerify, :AtlasRepair, :AtlasCancel, the progress display and the code
+--- lenses; running it again replaces them.
 function M.commands()
   for _, action in ipairs({ "Solve", "Verify", "Repair" }) do
     vim.api.nvim_create_user_command("Atlas" .. action, function()
@@ -95,6 +115,10 @@ function M.commands()
   vim.api.nvim_create_autocmd("LspProgress", {
     group = vim.api.nvim_create_augroup("atlas.progress", {}),
     callback = show_progress,
+  })
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = vim.api.nvim_create_augroup("atlas.codelens", {}),
+    callback = show_code_lenses,
   })
 end
 
