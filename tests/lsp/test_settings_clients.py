@@ -29,3 +29,10 @@ def test_every_setting_is_listed_in_the_neovim_options() -> None:
     listed = re.search(r"---@field settings\? table<string, any> Server settings: (.*)\.\n", plugin)
     assert listed is not None
     assert set(listed.group(1).split(", ")) == set(RULES)
+
+
+def test_the_vscode_paths_to_programs_and_models_are_machine_settings() -> None:
+    # A path names something on one machine: settings sync must not carry it to another.
+    properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
+    for key in ("serverPath", "pythonPath", "model"):
+        assert properties[f"{SECTION}.{key}"]["scope"] == "machine-overridable", key
