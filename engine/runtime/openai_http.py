@@ -1,9 +1,19 @@
 """The HTTP backend: any OpenAI-compatible server (llama-server, vLLM, llama-cpp-python's server).
 
-Every request opens its own connection and closes it when done (`Connection: close`). That keeps
-cancellation exact: cancelling a generation closes that request's socket, which is how the server
-learns to stop decoding it. It also leaves nothing bound to an event loop between calls. A TCP
-connect costs microseconds next to a generation.
+The transport is httpx: one `AsyncClient` per runtime (and per event loop, as its pooled connections
+belong to the loop that opened them), so requests reuse connections, and proxies and TLS settings
+come from the environment like any other HTTP client's.
+
+Cancellation closes the request's connection. A streamed response that is closed before its end
+cannot be reused, so httpx closes its socket, and a closed socket is the only way an HTTP server
+learns to stop decoding a generation nobody will read; otherwise a server that decodes one request
+at a time would keep the next waiting behind it. The close is shielded from the cancellation it
+answers.
+
+A request is sent again (twice at most, after 0.5 s then 1 s) only while the server has not
+started on it: the connection failed, or the server answered 429 or 503 (after its `Retry-After`
+if that is short). Once a completion streams, a failure is reported, never retried: the tokens
+already passed to the callback cannot be taken back.
 """
 
 from __future__ import annotations
@@ -11,24 +21,22 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
+import httpx
 import numpy as np
-from anyio.abc import ByteStream
-from anyio.streams.buffered import BufferedByteReceiveStream
+from anyio.lowlevel import RunVar
 
 from engine.config import RuntimeConfig
 from engine.runtime.base import FinishReason, Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
 
-# Bounds on what a misbehaving server can make us buffer before a body starts.
-_MAX_HEAD_BYTES = 64 * 1024
-_MAX_CHUNK_SIZE_LINE = 1024
-
-# What breaks an exchange midway; anything else raised inside a request block is the caller's own.
-_TRANSPORT_ERRORS = (OSError, anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError)
+# Waits before the second and third attempts of a request the server did not start on.
+_RETRY_DELAYS = (0.5, 1.0)
+_RETRY_STATUSES = frozenset({429, 503})
+# The longest `Retry-After` (seconds) worth waiting for; a server asking for more gets its error reported.
+_MAX_RETRY_AFTER = 5.0
 
 _EMBEDDING_PROBE = "def probe():\n    return 1\n"
 
@@ -49,10 +57,6 @@ class HTTPStatusFailure(RuntimeFailure):
         self.detail = detail
 
 
-class _MalformedReply(Exception):
-    """The bytes that came back are not the HTTP/1.1 this client speaks."""
-
-
 class OpenAIRuntime:
     """A chat model served over HTTP by an OpenAI-compatible server."""
 
@@ -63,22 +67,25 @@ class OpenAIRuntime:
         self._embedding_dim = embedding_dim
 
     @classmethod
-    async def open(cls, config: RuntimeConfig) -> OpenAIRuntime:
-        """Check the server answers, pick the model, and learn the embedding size by embedding a probe."""
-        server = _Server.from_config(config)
+    async def open(cls, config: RuntimeConfig, transport: httpx.AsyncBaseTransport | None = None) -> OpenAIRuntime:
+        """Check the server answers, pick the model, and learn the embedding size by embedding a probe.
+
+        `transport` replaces httpx's network transport (tests pass an `httpx.MockTransport`).
+        """
+        server = _Server(config, transport)
         listing = await server.get_json("/v1/models")
         entries = listing.get("data", []) if isinstance(listing, dict) else []
         listed = [entry["id"] for entry in entries if isinstance(entry, dict) and "id" in entry]
         if config.served_model is not None and listed and config.served_model not in listed:
             raise RuntimeFailure(
                 f"The server at {server.url} does not serve `{config.served_model}`; it lists {', '.join(listed)}.\n"
-                "Fix: set `served_model` to one of those names."
+                "Fix: set `servedModel` (editor setting) to one of those names."
             )
         model_id = config.served_model or (listed[0] if listed else None)
         if model_id is None:
             raise RuntimeFailure(
                 f"The server at {server.url} lists no models at /v1/models.\n"
-                "Fix: set `served_model` to the name the server expects in requests."
+                "Fix: set `servedModel` (editor setting) to the name the server expects in requests."
             )
         embedding_model = config.embedding_model or model_id
         try:
@@ -140,7 +147,8 @@ class OpenAIRuntime:
         return await _embed(self._server, self._embedding_model, text)
 
     async def aclose(self) -> None:
-        """Nothing to release: no connection outlives its request."""
+        """Close the pooled connections of the current event loop."""
+        await self._server.aclose()
 
     async def _complete(
         self, messages: Sequence[Message], params: SamplingParams, on_text: Callable[[str], None] | None
@@ -161,13 +169,17 @@ class OpenAIRuntime:
         pieces: list[str] = []
         finish: str | None = None
         usage: dict[str, Any] | None = None
+        done = False
         async with self._server.request("POST", "/v1/chat/completions", request) as response:
-            while (line := await response.read_line()) is not None:
-                if not line.startswith("data:"):
-                    continue  # SSE comments (keep-alive pings) and event names
+            async for line in response.aiter_lines():
+                if done or not line.startswith("data:"):
+                    continue  # past the end; SSE comments (keep-alive pings) and event names
                 data = line[len("data:") :].strip()
                 if data == "[DONE]":
-                    break
+                    # Read on to the end of the body, as OpenAI's own client does: a connection is
+                    # reused only once its response has been read whole.
+                    done = True
+                    continue
                 try:
                     event = json.loads(data)
                 except ValueError as error:
@@ -245,35 +257,52 @@ def _describe_error(reply: Any) -> str:
     return str(reply)[:500]
 
 
-@dataclass(frozen=True)
-class _Server:
-    url: str
-    host: str
-    port: int
-    tls: bool
-    path_prefix: str
-    host_header: str
-    api_key: str | None = field(repr=False)
-    timeout: float
+def _retry_wait(response: httpx.Response, backoff: float) -> float | None:
+    """How long to wait before sending again, or None to take this answer as final."""
+    if response.status_code not in _RETRY_STATUSES:
+        return None
+    try:
+        asked = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return backoff  # absent, or an HTTP date: our own backoff will do
+    # A server that asks for longer is down for a while; its error, said at once, is more use than a wait.
+    return max(asked, 0.0) if asked <= _MAX_RETRY_AFTER else None
 
-    @classmethod
-    def from_config(cls, config: RuntimeConfig) -> _Server:
+
+class _Server:
+    """The server's address and the HTTP client that talks to it."""
+
+    def __init__(self, config: RuntimeConfig, transport: httpx.AsyncBaseTransport | None) -> None:
         parts = urlsplit(config.model)
         if not parts.hostname:
             raise RuntimeFailure(f"`{config.model}` is not a server URL.\nFix: write it as http://host:port.")
-        tls = parts.scheme == "https"
         # Users often paste the OpenAI client's base URL, which ends in /v1; requests add it themselves.
         prefix = parts.path.rstrip("/").removesuffix("/v1")
-        return cls(
-            url=config.model,
-            host=parts.hostname,
-            port=parts.port or (443 if tls else 80),
-            tls=tls,
-            path_prefix=prefix,
-            host_header=parts.netloc.rpartition("@")[2],
-            api_key=config.api_key,
-            timeout=config.request_timeout,
-        )
+        self.url = config.model
+        self.timeout = config.request_timeout
+        self._base = urlunsplit((parts.scheme, parts.netloc, prefix, "", ""))
+        self._headers = {"User-Agent": "atlas-lsp", "Accept": "application/json, text/event-stream"}
+        if config.api_key:
+            self._headers["Authorization"] = f"Bearer {config.api_key}"
+        self._transport = transport
+        self._clients: RunVar[httpx.AsyncClient | None] = RunVar(f"HTTP client for {self.url}", None)
+
+    def _client(self) -> httpx.AsyncClient:
+        """This event loop's client: its pooled connections belong to the loop that opened them."""
+        client = self._clients.get()
+        if client is None:
+            # `timeout=None`: `request` sets one deadline for the whole exchange, where httpx's timeouts
+            # bound each read alone (a stream trickling one token a minute would never time out).
+            # Proxies and TLS settings come from the environment (`trust_env`, httpx's default).
+            client = httpx.AsyncClient(headers=self._headers, timeout=None, transport=self._transport)
+            self._clients.set(client)
+        return client
+
+    async def aclose(self) -> None:
+        client = self._clients.get()
+        if client is not None:
+            self._clients.set(None)
+            await client.aclose()
 
     async def get_json(self, path: str) -> Any:
         async with self.request("GET", path, None) as response:
@@ -283,8 +312,8 @@ class _Server:
         async with self.request("POST", path, body) as response:
             return await self._json_body(response, path)
 
-    async def _json_body(self, response: _Response, path: str) -> Any:
-        body = await response.read_all()
+    async def _json_body(self, response: httpx.Response, path: str) -> Any:
+        body = await response.aread()
         try:
             return json.loads(body)
         except ValueError as error:
@@ -294,50 +323,55 @@ class _Server:
             ) from error
 
     @asynccontextmanager
-    async def request(self, method: str, path: str, body: Any) -> AsyncIterator[_Response]:
-        """One HTTP/1.1 exchange; the response is open to read inside the block, then closed."""
-        payload = b"" if body is None else json.dumps(body).encode()
-        head = [
-            f"{method} {self.path_prefix}{path} HTTP/1.1",
-            f"Host: {self.host_header}",
-            "Accept: application/json, text/event-stream",
-            "Connection: close",
-            "User-Agent: atlas-lsp",
-        ]
-        if body is not None:
-            head += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
-        if self.api_key:
-            head.append(f"Authorization: Bearer {self.api_key}")
+    async def request(self, method: str, path: str, body: Any) -> AsyncIterator[httpx.Response]:
+        """One exchange; the response is open to read inside the block, then closed."""
+        client = self._client()
+        request = client.build_request(method, self._base + path, json=body)
         try:
             with anyio.fail_after(self.timeout):
-                async with await self._connect() as stream:
-                    await stream.send("\r\n".join(head).encode() + b"\r\n\r\n" + payload)
-                    response = await _Response.read_head(stream)
-                    if response.status >= 400:
-                        raise self._status_failure(method, path, response.status, await response.read_all())
+                response = await self._send(client, request)
+                try:
+                    if response.status_code >= 400:
+                        raise self._status_failure(method, path, response.status_code, await response.aread())
                     yield response
+                finally:
+                    # Shielded: when the caller is cancelled mid-stream this close is what must still run.
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
         except TimeoutError as error:
             raise RuntimeFailure(
                 f"The server at {self.url} did not finish {method} {path} within {self.timeout:g} s.\n"
-                "Fix: check that the server is not overloaded, or raise `request_timeout`."
+                "Fix: check that the server is not overloaded, or raise the `requestTimeout` setting."
             ) from error
-        except (*_TRANSPORT_ERRORS, _MalformedReply) as error:
+        except httpx.ConnectError as error:
+            raise RuntimeFailure(
+                f"Could not connect to the model server at {self.url} ({error}).\nFix: {_START_A_SERVER}"
+            ) from error
+        except httpx.RequestError as error:
             raise RuntimeFailure(
                 f"The exchange with the server at {self.url} broke during {method} {path} ({error!r}).\n"
                 "Fix: see the server's log; it may have crashed or been restarted."
             ) from error
 
-    async def _connect(self) -> ByteStream:
-        try:
-            if self.tls:
-                # Servers often close without a TLS close_notify; that is still the end of the body.
-                return await anyio.connect_tcp(self.host, self.port, tls=True, tls_standard_compatible=False)
-            return await anyio.connect_tcp(self.host, self.port)
-        except OSError as error:
-            reason = error.__cause__ or error
-            raise RuntimeFailure(
-                f"Could not connect to the model server at {self.url} ({reason}).\nFix: {_START_A_SERVER}"
-            ) from error
+    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+        """Send until the server takes the request; only what it never started on is sent again.
+
+        That is a connection that failed (nothing reached the server) and 429 or 503 (the server
+        said to come back). Once a response is returned its body is the caller's, never retried.
+        """
+        for backoff in _RETRY_DELAYS:
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.ConnectError:
+                wait = backoff
+            else:
+                retry_wait = _retry_wait(response, backoff)
+                if retry_wait is None:
+                    return response
+                await response.aclose()
+                wait = retry_wait
+            await anyio.sleep(wait)
+        return await client.send(request, stream=True)
 
     def _status_failure(self, method: str, path: str, status: int, body: bytes) -> HTTPStatusFailure:
         try:
@@ -345,11 +379,11 @@ class _Server:
         except ValueError:
             detail = body[:500].decode("utf-8", errors="replace")
         if status in (401, 403):
-            fix = "set `api_key` to the key the server was started with."
+            fix = "set the `apiKey` setting (or ATLAS_API_KEY) to the key the server was started with."
         elif status == 404:
             fix = (
                 "check that `model` is the server's base URL (for example http://127.0.0.1:8080) and that "
-                "`served_model` / `embedding_model` name models it lists at /v1/models."
+                "`servedModel` names a model it lists at /v1/models."
             )
         else:
             fix = "see the server's log for the cause."
@@ -358,79 +392,3 @@ class _Server:
             status,
             detail,
         )
-
-
-class _Response:
-    """A response body read as it arrives: by Content-Length, chunked transfer coding, or until close."""
-
-    def __init__(self, status: int, headers: dict[str, str], reader: BufferedByteReceiveStream) -> None:
-        self.status = status
-        self._reader = reader
-        self._chunked = headers.get("transfer-encoding", "").lower().endswith("chunked")
-        length = headers.get("content-length")
-        self._remaining = int(length) if length is not None and not self._chunked else None
-        self._ended = False
-        self._unfinished_line = b""
-
-    @classmethod
-    async def read_head(cls, stream: ByteStream) -> _Response:
-        reader = BufferedByteReceiveStream(stream)
-        head = (await reader.receive_until(b"\r\n\r\n", _MAX_HEAD_BYTES)).decode("latin-1")
-        status_line, *header_lines = head.split("\r\n")
-        version, _, rest = status_line.partition(" ")
-        status = rest[:3]
-        if not version.startswith("HTTP/") or not status.isdigit():
-            raise _MalformedReply(f"status line {status_line[:100]!r}")
-        headers: dict[str, str] = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        return cls(int(status), headers, reader)
-
-    async def read_chunk(self) -> bytes:
-        """The next piece of the body as it arrives; b"" once all of it has been read."""
-        if self._ended:
-            return b""
-        if self._chunked:
-            size_line = await self._reader.receive_until(b"\r\n", _MAX_CHUNK_SIZE_LINE)
-            try:
-                size = int(size_line.split(b";")[0], 16)
-            except ValueError:
-                raise _MalformedReply(f"chunk size {size_line[:100]!r}") from None
-            if size == 0:
-                self._ended = True
-                return b""
-            data = await self._reader.receive_exactly(size)
-            await self._reader.receive_exactly(2)  # the CRLF closing every chunk
-            return data
-        if self._remaining == 0:
-            self._ended = True
-            return b""
-        try:
-            data = await self._reader.receive(65536 if self._remaining is None else self._remaining)
-        except anyio.EndOfStream:
-            if self._remaining is not None:
-                raise
-            self._ended = True
-            return b""
-        if self._remaining is not None:
-            self._remaining -= len(data)
-        return data
-
-    async def read_all(self) -> bytes:
-        pieces = []
-        while chunk := await self.read_chunk():
-            pieces.append(chunk)
-        return b"".join(pieces)
-
-    async def read_line(self) -> str | None:
-        """The next line of the body without its line break; None at the end."""
-        while b"\n" not in self._unfinished_line:
-            chunk = await self.read_chunk()
-            if not chunk:
-                rest, self._unfinished_line = self._unfinished_line, b""
-                return rest.decode() if rest else None
-            self._unfinished_line += chunk
-        # UTF-8 never puts a newline byte inside a character, so splitting bytes first is safe.
-        line, self._unfinished_line = self._unfinished_line.split(b"\n", 1)
-        return line.rstrip(b"\r").decode()

@@ -85,7 +85,7 @@ def server_url(small_model_file: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def runtime(server_url: str) -> OpenAIRuntime:
-    # Opened synchronously: the runtime holds no connection, so each test's event loop can use it.
+    # Opened synchronously: the runtime keeps one HTTP client per event loop, so each test's loop gets its own.
     return anyio.run(OpenAIRuntime.open, RuntimeConfig(model=server_url))
 
 
