@@ -102,7 +102,9 @@ class WorkspaceCode:
 
         def gather() -> FunctionContext:
             index = self.index_for(path, settings)
-            return function_context(index, path, site, settings.context_tokens) if index else FunctionContext()
+            return (
+                function_context(index, path, site, settings.workspace_context_tokens) if index else FunctionContext()
+            )
 
         return await anyio.to_thread.run_sync(gather)
 

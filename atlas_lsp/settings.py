@@ -8,13 +8,15 @@ name and replaced by its default, so a typo in an editor's config never stops th
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from engine.config import (
     BUDGETS,
+    CONTEXT_TOKENS,
     EmbeddedSettings,
     EngineConfig,
     GpuLayers,
@@ -26,6 +28,10 @@ from engine.config import (
 )
 
 SECTION = "atlas"
+API_KEY_VARIABLE = "ATLAS_API_KEY"
+"""The environment variable the server's key is read from when the `apiKey` setting is unset."""
+SECRET_KEYS = frozenset({"apiKey"})
+"""Settings whose values no message repeats."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ class Settings:
     candidates: int | None = None
     """An exact candidate count instead of the budget's (None: the budget decides)."""
     max_tokens: int = 1024
-    """Longest completion of one model call."""
+    """Longest completion of one model call (at most engine.config.CONTEXT_TOKENS: no longer one fits the
+    embedded model's context)."""
     test_seconds: float = 6.0
     """Wall-time limit of one test run in the sandbox."""
     lens: bool = True
@@ -47,8 +54,8 @@ class Settings:
     """Folder where every prompt and completion is written, one JSON-lines file per task."""
     workspace_context: bool = True
     """Put the workspace code a function uses (helpers, its tests, its callers) into the prompt."""
-    context_tokens: int = 1500
-    """Most prompt tokens the workspace context may take."""
+    workspace_context_tokens: int = 1500
+    """Most prompt tokens the workspace context may take (the `contextTokens` key)."""
     context_exclude: tuple[str, ...] = ()
     """Glob patterns (gitignore style) of workspace paths never indexed, on top of .gitignore."""
     gpu_layers: GpuLayers = "auto"
@@ -57,10 +64,27 @@ class Settings:
     """When no direct fix passes, Repair also analyses the failure and rewrites (PR-CoT). Off in the editor:
     with the small model on a CPU those rounds add 20-60 s and a fix from them came after 30 s in 7 of 8
     repair-benchmark tasks (docs/results/mbpp_plus_fix-pipeline-small); the repair benchmark runs them."""
+    served_model: str | None = None
+    """The model name sent to an OpenAI-compatible server (None: the first it lists at /v1/models)."""
+    api_key: str | None = field(default=None, repr=False)
+    """The server's bearer key (None: the ATLAS_API_KEY environment variable, else no key)."""
+    request_timeout: float = RuntimeConfig.request_timeout
+    """Seconds one request to a server may take."""
+    threads: int = EmbeddedSettings.threads
+    """CPU threads of the embedded model (0: one per core)."""
+    context_size: int = CONTEXT_TOKENS
+    """The embedded model's context window in tokens, shared by the prompts and completions decoded at once."""
 
     def engine_config(self) -> EngineConfig:
+        embedded = EmbeddedSettings(gpu_layers=self.gpu_layers, threads=self.threads, context_tokens=self.context_size)
         return EngineConfig(
-            runtime=RuntimeConfig(model=self.model, embedded=EmbeddedSettings(gpu_layers=self.gpu_layers)),
+            runtime=RuntimeConfig(
+                model=self.model,
+                embedded=embedded,
+                served_model=self.served_model,
+                api_key=self.api_key or os.environ.get(API_KEY_VARIABLE) or None,
+                request_timeout=self.request_timeout,
+            ),
             pipeline=PipelineConfig(
                 candidates=self.candidates or budget_candidates(self.budget),
                 max_tokens=self.max_tokens,
@@ -85,6 +109,8 @@ class SettingsProblem:
             return f"The {SECTION} settings are ignored: {self.reason}, got {self.value!r}."
         if self.key not in RULES:
             return f"Setting {SECTION}.{self.key} is ignored: {self.reason}."
+        if self.key in SECRET_KEYS:  # the message shows in the editor and its logs
+            return f"Setting {SECTION}.{self.key} is ignored ({self.reason}); using the earlier value, if any."
         # An unset optional setting (None) leaves the choice to another one, as candidates does to budget.
         instead = "it unset" if self.used is None else repr(self.used)
         return f"Setting {SECTION}.{self.key} = {self.value!r} is ignored ({self.reason}); using {instead}."
@@ -156,15 +182,20 @@ RULES = {
     "model": _Rule("model", _text),
     "budget": _Rule("budget", _budget),
     "candidates": _Rule("candidates", _whole_number(1, 64)),
-    "maxTokens": _Rule("max_tokens", _whole_number(16, 32768)),
+    "maxTokens": _Rule("max_tokens", _whole_number(16, CONTEXT_TOKENS)),
     "testSeconds": _Rule("test_seconds", _seconds(600.0)),
     "lens": _Rule("lens", _switch),
     "traceDir": _Rule("trace_dir", _folder),
     "workspaceContext": _Rule("workspace_context", _switch),
-    "contextTokens": _Rule("context_tokens", _whole_number(0, 32768)),
+    "contextTokens": _Rule("workspace_context_tokens", _whole_number(0, 32768)),
     "contextExclude": _Rule("context_exclude", _globs),
     "gpuLayers": _Rule("gpu_layers", parse_gpu_layers),
     "repairAnalysis": _Rule("repair_analysis", _switch),
+    "servedModel": _Rule("served_model", _text),
+    "apiKey": _Rule("api_key", _text),
+    "requestTimeout": _Rule("request_timeout", _seconds(3600.0)),
+    "threads": _Rule("threads", _whole_number(0, 512)),
+    "contextSize": _Rule("context_size", _whole_number(1024, 262144)),
 }
 
 

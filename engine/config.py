@@ -13,6 +13,11 @@ GpuLayers = int | Literal["auto"]
 
 GPU_LAYERS_ALLOWED = "`auto` or a whole number >= 0"
 
+CONTEXT_TOKENS = 16384
+"""The embedded model's context window by default (`EmbeddedSettings.context_tokens`). The decoder refuses a
+request whose prompt and completions do not fit in the window, so no completion can be longer: the bound of
+the `maxTokens` setting."""
+
 
 def parse_gpu_layers(value: object) -> GpuLayers:
     """The `gpuLayers` setting / `--gpu-layers` value; ValueError naming the allowed values otherwise.
@@ -36,7 +41,8 @@ def parse_gpu_layers(value: object) -> GpuLayers:
 class EmbeddedSettings:
     """How the in-process llama.cpp model is run."""
 
-    context_tokens: int = 16384
+    context_tokens: int = CONTEXT_TOKENS
+    """The model's context window (KV cache cells), shared by the prompts and completions decoded at once."""
     max_sequences: int = 16
     batch_tokens: int = 512
     threads: int = 0  # 0 = one per core
@@ -159,3 +165,9 @@ class EngineConfig:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     trace_dir: str | None = None
+
+    def opens_same(self, other: EngineConfig) -> bool:
+        """Whether an engine opened with this config can serve `other` too: the same runtime (which model, and
+        how it is loaded or reached) and sandbox workers. The pipeline, the test limits and the trace folder
+        can change on an open engine (`Engine.reconfigured`) without reloading the model."""
+        return self.runtime == other.runtime and self.sandbox.parallel == other.sandbox.parallel

@@ -11,6 +11,7 @@ from engine.candidates import Failure, GeneratedTest
 from engine.counters import BusyClock
 from engine.task import CaseStatus, Task
 from sandbox.executor import Sandbox
+from sandbox.limits import Limits
 from sandbox.results import TestResult
 from sandbox.testcases import TestCase, TestKind
 from sandbox.worker import encode_value
@@ -67,8 +68,10 @@ class Execution:
 
 
 class Executor:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, limits: Limits | None = None) -> None:
         self._sandbox = sandbox
+        self._limits = limits
+        """Each run's limits; None: the sandbox's own."""
         self.busy = BusyClock()
         """Wall time with a sandbox run in flight, for `Engine.counters`."""
 
@@ -80,7 +83,9 @@ class Executor:
         cases += [TestCase(kind, test.input) for test in tests]
         project_root = Path(task.project_root) if task.project_root else None
         with self.busy.running():
-            result = await self._sandbox.run(code, cases, entry_point=task.entry_point, project_root=project_root)
+            result = await self._sandbox.run(
+                code, cases, entry_point=task.entry_point, limits=self._limits, project_root=project_root
+            )
         outcomes = [_outcome(kind, test) for test in result.tests]
         examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
         matched = sum(

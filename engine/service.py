@@ -57,6 +57,8 @@ class Engine:
         config: EngineConfig,
         lens: Lens | None = None,
         lens_status: str = "Lens off",
+        *,
+        owns_runtime: bool = True,
     ) -> None:
         self._runtime = runtime
         self._sandbox = sandbox
@@ -64,13 +66,14 @@ class Engine:
         self.lens_status = lens_status
         """One line saying whether the Lens ranks candidates, and if not, why."""
         self._lens = lens
-        self._executor = Executor(sandbox)
+        self._owns_runtime = owns_runtime
+        self._executor = Executor(sandbox, _limits(config.sandbox))
         self._pipeline = Pipeline(runtime, self._executor, config.pipeline, Tracer(config.trace_dir), lens)
 
     @classmethod
     async def open(cls, config: EngineConfig, progress: Progress | None = None) -> Engine:
         """Start the model runtime (assembling a packaged model on first use), the sandbox and the Lens."""
-        limits = Limits(wall_seconds=config.sandbox.test_seconds, memory_bytes=config.sandbox.memory_mb * MIB)
+        limits = _limits(config.sandbox)
         # Before the model, which takes seconds to load: a machine whose uid ranges are all taken says so at once.
         sandbox = Sandbox(limits, jobs=config.sandbox.parallel or None)
         try:
@@ -80,6 +83,19 @@ class Engine:
             raise
         lens, lens_status = await anyio.to_thread.run_sync(_open_lens, runtime, config.pipeline)
         return cls(runtime, sandbox, config, lens, lens_status)
+
+    async def reconfigured(self, config: EngineConfig) -> Engine:
+        """This engine's model and sandbox under the pipeline, test limits and trace folder of `config`, with no
+        reload (ValueError unless `self.config.opens_same(config)`). The engine returned shares them and
+        releases nothing: close this one, once no job uses either."""
+        if not self.config.opens_same(config):
+            raise ValueError("a different runtime or sandbox needs a newly opened engine")
+        before, after = self.config.pipeline, config.pipeline
+        if (before.lens, before.prompt_set) == (after.lens, after.prompt_set):
+            lens, lens_status = self._lens, self.lens_status
+        else:
+            lens, lens_status = await anyio.to_thread.run_sync(_open_lens, self._runtime, after)
+        return Engine(self._runtime, self._sandbox, config, lens, lens_status, owns_runtime=False)
 
     @property
     def model_id(self) -> str:
@@ -150,8 +166,14 @@ class Engine:
         return await self._pipeline.rewrite(task, code, on_event or _ignore)
 
     async def aclose(self) -> None:
-        await self._runtime.aclose()
-        self._sandbox.close()
+        """Close the model runtime and the sandbox; nothing for an engine from `reconfigured`."""
+        if self._owns_runtime:
+            await self._runtime.aclose()
+            self._sandbox.close()
+
+
+def _limits(config: SandboxConfig) -> Limits:
+    return Limits(wall_seconds=config.test_seconds, memory_bytes=config.memory_mb * MIB)
 
 
 def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, str]:

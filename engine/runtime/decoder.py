@@ -129,7 +129,7 @@ class Decoder:
         if not self._ctx:
             raise RuntimeFailure(
                 f"llama.cpp could not create a context of {limits.context_tokens} tokens; "
-                "lower the context size or free memory."
+                "lower the context size (`contextSize` in the editor) or free memory."
             )
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(max(limits.batch_tokens, limits.max_sequences), 0, 1)
@@ -157,7 +157,8 @@ class Decoder:
             raise RuntimeFailure(
                 f"The request needs {request.reserved_cells} context tokens (prompt {len(request.prompt)} plus "
                 f"the completions' max_tokens) but the context holds {self._limits.context_tokens}; "
-                "shorten the prompt, lower max_tokens or k, or raise `context_tokens`."
+                "shorten the prompt, lower the completion length (`maxTokens` in the editor, `--max-tokens`) or "
+                "the candidates, or raise the context window (`contextSize` in the editor)."
             )
         with self._wake:
             if self._closing:
@@ -336,7 +337,8 @@ class Decoder:
         if status != 0:
             raise RuntimeFailure(
                 f"llama_decode failed with status {status} (1 means the KV cache is full); "
-                "raise `context_tokens` or lower k or max_tokens."
+                "raise the context window (`contextSize` in the editor) or lower the candidates or the completion "
+                "length (`maxTokens`, `--max-tokens`)."
             )
 
     def _logits_view(self, rows: int) -> np.ndarray:

@@ -37,7 +37,7 @@ def test_every_setting_is_read_from_its_camel_case_key() -> None:
         lens=False,
         trace_dir="/tmp/t",
         workspace_context=False,
-        context_tokens=600,
+        workspace_context_tokens=600,
         context_exclude=("vendor/**",),
     )
 

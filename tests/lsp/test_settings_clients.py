@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from atlas_lsp.settings import RULES, SECTION
+from engine.config import CONTEXT_TOKENS
 
 CLIENTS = Path(__file__).resolve().parents[2] / "editor-clients"
 
@@ -34,5 +35,24 @@ def test_every_setting_is_listed_in_the_neovim_options() -> None:
 def test_the_vscode_paths_to_programs_and_models_are_machine_settings() -> None:
     # A path names something on one machine: settings sync must not carry it to another.
     properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
-    for key in ("serverPath", "pythonPath", "model"):
+    for key in ("serverPath", "pythonPath", "model", "traceDir"):
         assert properties[f"{SECTION}.{key}"]["scope"] == "machine-overridable", key
+
+
+def test_the_vscode_server_name_and_key_are_machine_settings_like_the_server_url() -> None:
+    # The key belongs to the server `model` names on this machine: not synced to others, nor sent to their servers.
+    properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
+    for key in ("servedModel", "apiKey"):
+        assert properties[f"{SECTION}.{key}"]["scope"] == "machine-overridable", key
+
+
+def test_the_vscode_max_tokens_range_is_the_servers() -> None:
+    properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
+    assert properties[f"{SECTION}.maxTokens"]["maximum"] == CONTEXT_TOKENS
+
+
+def test_an_untrusted_vscode_workspace_cannot_choose_the_program_or_the_model_server() -> None:
+    # The model may be a URL: a workspace that chose it would receive the user's API key.
+    manifest = json.loads((CLIENTS / "vscode/package.json").read_text())
+    restricted = manifest["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"]
+    assert {f"{SECTION}.{key}" for key in ("serverPath", "pythonPath", "model")} <= set(restricted)

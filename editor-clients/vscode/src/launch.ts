@@ -23,6 +23,11 @@ const SERVER_KEYS = [
   "contextExclude",
   "gpuLayers",
   "repairAnalysis",
+  "servedModel",
+  "apiKey",
+  "requestTimeout",
+  "threads",
+  "contextSize",
 ] as const;
 
 export type ServerSettings = { [key in (typeof SERVER_KEYS)[number]]?: unknown };

@@ -6,7 +6,7 @@ M.name = "atlas"
 
 ---@class atlas.Options
 ---@field cmd? string[] How to start the server; default `atlas-lsp` from PATH.
----@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers, repairAnalysis.
+---@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers, repairAnalysis, servedModel, apiKey, requestTimeout, threads, contextSize.
 ---@field root_markers? (string|string[])[] Files that mark a project root.
 M.defaults = {
   cmd = { "atlas-lsp" },
