@@ -76,6 +76,11 @@ local function show_progress(event)
   local title = jobs[token] or "ATLAS"
   if value.kind == "end" then
     jobs[token] = nil
+    -- A job's end is when its evidence lens changes; Neovim 0.11 has no handler for the server's
+    -- workspace/codeLens/refresh, so the plugin asks for the lenses itself.
+    for bufnr in pairs(client.attached_buffers) do
+      vim.lsp.codelens.refresh({ bufnr = bufnr })
+    end
     vim.notify(("%s: %s"):format(title, value.message or "done"), vim.log.levels.INFO)
     return
   end
@@ -83,9 +88,9 @@ local function show_progress(event)
   vim.api.nvim_echo({ { ("%s: %s%s"):format(title, percentage, value.message or "") } }, false, {})
 end
 
---- Neovim draws a buffer's code lenses only after it has asked for them once, and asks again on
---- `workspace/codeLens/refresh` only for such buffers. The lenses carry each edit's evidence, so every
---- buffer atlas attaches to asks at once, and again when the user comes back to it or leaves insert mode.
+--- Neovim draws a buffer's code lenses only when it asks for them, and 0.11 never asks on its own. The
+--- lenses carry each edit's evidence, so every buffer atlas attaches to asks at once, again when the user
+--- comes back to it or leaves insert mode, and whenever an ATLAS job ends (see show_progress).
 local function show_code_lenses(event)
   local client = vim.lsp.get_client_by_id(event.data.client_id)
   if not client or client.name ~= NAME or not client:supports_method("textDocument/codeLens", event.buf) then
