@@ -62,8 +62,8 @@ class Settings:
     """Model layers the embedded runtime puts on the GPU: `auto` (all when the build can offload) or a number."""
     repair_analysis: bool = False
     """When no direct fix passes, Repair also analyses the failure and rewrites (PR-CoT). Off in the editor:
-    with the small model on a CPU those rounds add 20-60 s: on the repair benchmark they fixed 21 of the 98
-    tasks that reached them and made the p90 79 s instead of 23 s
+    with the small model on a CPU those rounds add 20-60 s: on the repair benchmark they fixed 28 of the 133
+    tasks that reached them and made the p90 84 s instead of 22 s
     (docs/results/mbpp_plus_fix-pipeline-small/stage_cost.md). The repair benchmark runs them."""
     served_model: str | None = None
     """The model name sent to an OpenAI-compatible server (None: the first it lists at /v1/models)."""
