@@ -94,6 +94,11 @@ class PipelineConfig:
     wave: int = 2
     """Samples written together; after each wave sampling stops if a candidate passes every public example.
     0 writes them all at once."""
+    eager_wave: bool = True
+    """The first wave of samples is written beside the first attempt (one batch), and dropped unfinished
+    when the first attempt passes every public example: a problem that needs samples has them a whole
+    completion sooner, for decoding them beside the greedy answer. Answers are those of the sequential
+    order; only the time and the tokens spent differ."""
     temperature: float = 0.8
     max_tokens: int = 1024
     router: bool = True
@@ -120,6 +125,9 @@ class PipelineConfig:
     to `candidates`, until one passes: a batch of short completions costs little more than one."""
     repair_analysis: bool = True
     """PR-CoT rounds when no direct fix passes: an analysis from two angles, then a rewrite."""
+    feedback_failures: int = 3
+    """Failing examples a repair prompt shows, in the task's order, as a developer's test run lists them
+    (1 shows only the first, as before)."""
     repair_rounds: int = 2
     repair_targets: int = 1
     """Failing candidates repaired per round, most promising first (each costs two long completions)."""

@@ -51,11 +51,13 @@ class Execution:
     def passes_examples(self) -> bool:
         return self.examples_passed == len(self.examples)
 
-    def first_failure(self, task: Task) -> Failure:
-        for example, outcome in zip(task.examples, self.examples, strict=False):
-            if outcome.verdict != "passed":
-                return Failure(example.input, example.output, outcome.shown, outcome.error)
-        raise ValueError("the program passes every example")
+    def failures(self, task: Task) -> list[Failure]:
+        """The examples this program fails, in the task's order (empty when it passes them all)."""
+        return [
+            Failure(example.input, example.output, outcome.shown, outcome.error)
+            for example, outcome in zip(task.examples, self.examples, strict=False)
+            if outcome.verdict != "passed"
+        ]
 
     def improves_on(self, original: Execution, task: Task, repaired_input: str) -> bool:
         """Passes every example the original passed, and the one it was repaired on."""

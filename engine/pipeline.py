@@ -149,14 +149,21 @@ class Pipeline:
         return Exploration(tuple(state.candidates), tuple(state.executions), state.escalated, tuple(state.tests))
 
     async def _first_attempt(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
-        state.candidates.append(await greedy_candidate(calls, task, self._config.max_tokens))
-        state.executions.append(await self._execute(calls, task, state.candidates[0], []))
-        if self._config.router and _behaviour(state.executions[0]).proves_itself:
-            calls.trace("router", decision="stop: first attempt passes every public example")
-            state.settled = True
-        elif not _escalates(self._config):
-            state.settled = True
+        async with anyio.create_task_group() as group:
+            if self._config.eager_wave and _escalates(self._config) and _first_wave(self._config):
+                group.start_soon(self._write_eager_wave, calls, task, state)
+            state.candidates.append(await greedy_candidate(calls, task, self._config.max_tokens))
+            state.executions.append(await self._execute(calls, task, state.candidates[0], []))
+            if self._config.router and _behaviour(state.executions[0]).proves_itself:
+                calls.trace("router", decision="stop: first attempt passes every public example")
+                state.settled = True
+                group.cancel_scope.cancel()
+            elif not _escalates(self._config):
+                state.settled = True
         state.escalated = not state.settled
+
+    async def _write_eager_wave(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
+        state.eager = await self._samples(calls, task, state, _first_wave(self._config))
 
     async def _plan(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
         config = self._config
@@ -178,8 +185,8 @@ class Pipeline:
         executed together with the planned candidates."""
         config = self._config
         budget = config.candidates - _plan_count(config)
-        wave = min(config.wave or budget, budget)
-        fresh = [*await self._samples(calls, task, state, wave), *state.planned]
+        wave = _first_wave(config)
+        fresh = [*(state.eager or await self._samples(calls, task, state, wave)), *state.planned]
         while True:
             state.candidates.extend(fresh)
             state.executions.extend(await self._execute_all(calls, task, fresh, []))
@@ -310,7 +317,7 @@ class Pipeline:
         calls = self._calls(task, emit)
         calls.event("repair", 0, 1, "one rewrite, nothing run")
         params = [DIRECT_FIX.params(self._config.seed, self._config.max_tokens)]
-        (candidate,) = await direct_fixes(calls, task, code, None, params, "repair:unchecked")
+        (candidate,) = await direct_fixes(calls, task, code, [], params, "repair:unchecked")
         calls.trace("answer", code=candidate.code, origin=candidate.origin, confidence=0.0)
         evidence = Evidence(candidates=1, examples_total=0, examples_passed=0, repaired=True, origin=candidate.origin)
         return Answer(candidate.code, 0.0, evidence, calls.meter.snapshot())
@@ -318,7 +325,7 @@ class Pipeline:
     async def _direct_fixes(
         self, calls: TaskCalls, task: Task, candidates: list[Candidate], executions: list[Execution]
     ) -> None:
-        """Direct fixes of the original from its first failure: the greedy one, then sampled ones in waves,
+        """Direct fixes of the original from its failures: the greedy one, then sampled ones in waves,
         until one passes every example or the budget is spent; each is kept only if it improves on the
         original."""
         config = self._config
@@ -331,14 +338,14 @@ class Pipeline:
                 count = min(size, config.candidates - written)
                 params = [REPAIR.params(config.seed + written, config.max_tokens, i) for i in range(count)]
                 waves.append(("repair:sampled", params))
-        failure = executions[0].first_failure(task)
+        failures = executions[0].failures(task)[: config.feedback_failures]
         total = sum(len(params) for _, params in waves)
         tried = 0
         for origin, params in waves:
             calls.event("repair", tried, total, f"{len(params)} direct fixes from the failure ({tried} tried)")
-            proposals = await direct_fixes(calls, task, candidates[0].code, failure, params, origin)
+            proposals = await direct_fixes(calls, task, candidates[0].code, failures, params, origin)
             for proposal, execution in zip(proposals, await self._execute_all(calls, task, proposals, []), strict=True):
-                if execution.improves_on(executions[0], task, failure.input):
+                if execution.improves_on(executions[0], task, failures[0].input):
                     candidates.append(proposal)
                     executions.append(execution)
                     calls.trace("repair_kept", round=0, examples_passed=execution.examples_passed)
@@ -366,12 +373,12 @@ class Pipeline:
                     seen.add(candidates[index].code)
                     targets.append(index)
             for index in targets[: self._config.repair_targets]:
-                failure = executions[index].first_failure(task)
+                failures = executions[index].failures(task)[: self._config.feedback_failures]
                 proposals = await propose_repairs(
                     calls,
                     task,
                     candidates[index].code,
-                    failure,
+                    failures,
                     REPAIR_SAMPLES,
                     round_index,
                     self._config.seed,
@@ -380,7 +387,7 @@ class Pipeline:
                 )
                 for proposal in proposals:
                     execution = await self._execute(calls, task, proposal, tests)
-                    if execution.improves_on(executions[index], task, failure.input):
+                    if execution.improves_on(executions[index], task, failures[0].input):
                         candidates.append(proposal)
                         executions.append(execution)
                         calls.trace("repair_kept", round=round_index, examples_passed=execution.examples_passed)
@@ -454,6 +461,12 @@ def _plan_count(config: PipelineConfig) -> int:
     return config.candidates // 2 if config.plan else 0
 
 
+def _first_wave(config: PipelineConfig) -> int:
+    """How many samples the first wave writes (0 when the budget leaves none beside the plans)."""
+    budget = max(0, config.candidates - _plan_count(config))
+    return min(config.wave or budget, budget)
+
+
 @dataclass
 class _Exploring:
     """The solve path's working state, handed from stage to stage."""
@@ -463,6 +476,8 @@ class _Exploring:
     planned: list[Candidate] = field(default_factory=list)
     """Written by the plan stage, executed with the first wave of samples."""
     sampled: int = 0
+    eager: list[Candidate] = field(default_factory=list)
+    """The first wave, when it was written beside the first attempt."""
     tests: list[GeneratedTest] = field(default_factory=list)
     escalated: bool = False
     """Past the first attempt (see Exploration.escalated)."""

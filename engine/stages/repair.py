@@ -14,7 +14,13 @@ from engine.stages.generate import write_candidates
 from engine.task import Task
 
 
-def feedback_text(calls: TaskCalls, failure: Failure) -> str:
+def feedback_text(calls: TaskCalls, failures: Sequence[Failure]) -> str:
+    """Each failing example as the user's test run shows it, one after another: one failure reads exactly
+    as it did when only the first was shown."""
+    return "\n\n".join(_failure_text(calls, failure) for failure in failures)
+
+
+def _failure_text(calls: TaskCalls, failure: Failure) -> str:
     if failure.error:
         return calls.prompts.render("repair.feedback_error", input=clip(failure.input), error=clip(failure.error))
     return calls.prompts.render(
@@ -26,16 +32,21 @@ def feedback_text(calls: TaskCalls, failure: Failure) -> str:
 
 
 async def direct_fixes(
-    calls: TaskCalls, task: Task, code: str, failure: Failure | None, params: Sequence[SamplingParams], origin: str
+    calls: TaskCalls,
+    task: Task,
+    code: str,
+    failures: Sequence[Failure],
+    params: Sequence[SamplingParams],
+    origin: str,
 ) -> list[Candidate]:
-    """The program rewritten from the failure alone, without an analysis first: one short completion per
+    """The program rewritten from its failures alone, without an analysis first: one short completion per
     `params`. With no failure (nothing was run) it is rewritten from its code and the problem alone."""
-    feedback = {"feedback": feedback_text(calls, failure)} if failure else {}
+    feedback = {"feedback": feedback_text(calls, failures)} if failures else {}
     return await write_candidates(
         calls,
         task,
         "repair",
-        "repair.direct" if failure else "repair.unchecked",
+        "repair.direct" if failures else "repair.unchecked",
         params,
         origin,
         statement=statement_of(calls.prompts, task),
@@ -48,7 +59,7 @@ async def propose_repairs(
     calls: TaskCalls,
     task: Task,
     code: str,
-    failure: Failure,
+    failures: Sequence[Failure],
     count: int,
     round_index: int,
     seed: int,
@@ -67,5 +78,5 @@ async def propose_repairs(
         f"repair:{round_index}",
         statement=statement_of(calls.prompts, task),
         code=code,
-        feedback=feedback_text(calls, failure),
+        feedback=feedback_text(calls, failures),
     )

@@ -14,6 +14,7 @@ from engine.task import Example, Task
 from sandbox.worker import encode_value
 
 TASK = Task("t", "call", "Return twice x.", "def f(x):\n", "f", (Example("[2]", encode_value(4)),))
+TWO_EXAMPLES = replace(TASK, examples=(Example("[2]", encode_value(4)), Example("[5]", encode_value(10))))
 BUGGY = "def f(x):\n    return x + 1\n"
 FIXED = "def f(x):\n    return x * 2\n"
 
@@ -29,10 +30,12 @@ class RepairRuntime:
     def __init__(self, direct: str, analysed: str, sampled: str | None = None) -> None:
         self.direct, self.analysed, self.sampled = direct, analysed, sampled or direct
         self.prompts: list[str] = []
+        self.messages: list[str] = []
 
     async def generate_many(
         self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
     ) -> list[Generation]:
+        self.messages.append(messages[-1].content)
         if "Program with a bug" in messages[-1].content:
             self.prompts.append("unchecked")
             codes = [self.direct] * len(params)
@@ -104,3 +107,24 @@ async def test_with_no_example_to_check_the_repair_is_one_unchecked_rewrite() ->
     answer = await engine(runtime).repair(replace(TASK, examples=()), BUGGY)
     assert answer.code.strip() == FIXED.strip()
     assert runtime.prompts == ["unchecked"]
+
+
+async def test_one_failing_example_is_shown_once_in_the_repair_prompt() -> None:
+    runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
+    await engine(runtime).repair(TASK, BUGGY)
+    assert runtime.messages[0].count("On this input:") == 1
+
+
+async def test_every_failing_example_reaches_the_repair_prompt_in_order() -> None:
+    runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
+    await engine(runtime).repair(TWO_EXAMPLES, BUGGY)
+    prompt = runtime.messages[0]
+    assert prompt.count("On this input:") == 2
+    assert prompt.index("\n[2]\n") < prompt.index("\n[5]\n")
+
+
+async def test_feedback_failures_caps_the_failing_examples_a_repair_prompt_shows() -> None:
+    runtime = RepairRuntime(direct=FIXED, analysed=FIXED)
+    await engine(runtime, feedback_failures=1).repair(TWO_EXAMPLES, BUGGY)
+    assert runtime.messages[0].count("On this input:") == 1
+    assert "\n[5]\n" not in runtime.messages[0]
