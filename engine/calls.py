@@ -7,8 +7,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import anyio
-
 from engine.prompts import PromptSet
 from engine.runtime.base import Generation, Message, Runtime, SamplingParams
 from engine.task import Event, StageUsage, TaskKind
@@ -60,18 +58,7 @@ class TaskCalls:
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
         self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))
         started = time.monotonic()
-        streamed = [0]
-
-        def count(index: int, text: str) -> None:
-            streamed[0] += 1
-
-        try:
-            generations = await self.runtime.generate_many(messages, params, count)
-        except anyio.get_cancelled_exc_class():
-            # Dropped unfinished (an eager wave the first attempt made unneeded): what it decoded was still spent.
-            self.meter.add(stage, tokens_out=streamed[0], seconds=time.monotonic() - started)
-            self._tracer.record(self._task_id, "cancelled", stage=stage, tokens=streamed[0])
-            raise
+        generations = await self.runtime.generate_many(messages, params)
         seconds = time.monotonic() - started
         for generation in generations:
             self._tracer.record(

@@ -94,11 +94,6 @@ class PipelineConfig:
     wave: int = 2
     """Samples written together; after each wave sampling stops if a candidate passes every public example.
     0 writes them all at once."""
-    eager_wave: bool = True
-    """The first wave of samples is written beside the first attempt (one batch), and dropped unfinished
-    when the first attempt passes every public example: a problem that needs samples has them a whole
-    completion sooner, for decoding them beside the greedy answer. Answers are those of the sequential
-    order; only the time and the tokens spent differ."""
     temperature: float = 0.8
     max_tokens: int = 1024
     router: bool = True

@@ -149,21 +149,14 @@ class Pipeline:
         return Exploration(tuple(state.candidates), tuple(state.executions), state.escalated, tuple(state.tests))
 
     async def _first_attempt(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
-        async with anyio.create_task_group() as group:
-            if self._config.eager_wave and _escalates(self._config) and _first_wave(self._config):
-                group.start_soon(self._write_eager_wave, calls, task, state)
-            state.candidates.append(await greedy_candidate(calls, task, self._config.max_tokens))
-            state.executions.append(await self._execute(calls, task, state.candidates[0], []))
-            if self._config.router and _behaviour(state.executions[0]).proves_itself:
-                calls.trace("router", decision="stop: first attempt passes every public example")
-                state.settled = True
-                group.cancel_scope.cancel()
-            elif not _escalates(self._config):
-                state.settled = True
+        state.candidates.append(await greedy_candidate(calls, task, self._config.max_tokens))
+        state.executions.append(await self._execute(calls, task, state.candidates[0], []))
+        if self._config.router and _behaviour(state.executions[0]).proves_itself:
+            calls.trace("router", decision="stop: first attempt passes every public example")
+            state.settled = True
+        elif not _escalates(self._config):
+            state.settled = True
         state.escalated = not state.settled
-
-    async def _write_eager_wave(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
-        state.eager = await self._samples(calls, task, state, _first_wave(self._config))
 
     async def _plan(self, calls: TaskCalls, task: Task, state: _Exploring) -> None:
         config = self._config
@@ -185,8 +178,8 @@ class Pipeline:
         executed together with the planned candidates."""
         config = self._config
         budget = config.candidates - _plan_count(config)
-        wave = _first_wave(config)
-        fresh = [*(state.eager or await self._samples(calls, task, state, wave)), *state.planned]
+        wave = min(config.wave or budget, budget)
+        fresh = [*await self._samples(calls, task, state, wave), *state.planned]
         while True:
             state.candidates.extend(fresh)
             state.executions.extend(await self._execute_all(calls, task, fresh, []))
@@ -461,12 +454,6 @@ def _plan_count(config: PipelineConfig) -> int:
     return config.candidates // 2 if config.plan else 0
 
 
-def _first_wave(config: PipelineConfig) -> int:
-    """How many samples the first wave writes (0 when the budget leaves none beside the plans)."""
-    budget = max(0, config.candidates - _plan_count(config))
-    return min(config.wave or budget, budget)
-
-
 @dataclass
 class _Exploring:
     """The solve path's working state, handed from stage to stage."""
@@ -476,8 +463,6 @@ class _Exploring:
     planned: list[Candidate] = field(default_factory=list)
     """Written by the plan stage, executed with the first wave of samples."""
     sampled: int = 0
-    eager: list[Candidate] = field(default_factory=list)
-    """The first wave, when it was written beside the first attempt."""
     tests: list[GeneratedTest] = field(default_factory=list)
     escalated: bool = False
     """Past the first attempt (see Exploration.escalated)."""

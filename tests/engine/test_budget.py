@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import anyio
 from fakes import SELF_TESTS, FakeSandbox
 
 from engine.config import EngineConfig, PipelineConfig
@@ -119,51 +118,3 @@ async def test_by_default_no_inputs_are_generated_even_for_different_programs_th
 def test_a_recording_asked_for_no_inputs_writes_none() -> None:
     recording = PipelineConfig().recording(inputs=False)
     assert (recording.self_tests, recording.self_tests_always) == (False, False)
-
-
-class GreedyRightRuntime(SeededRuntime):
-    """Greedy writes the right program; samples stream three tokens, then never finish."""
-
-    def __init__(self) -> None:
-        super().__init__(first_right=0)
-
-    async def generate_many(
-        self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token=None
-    ) -> list[Generation]:
-        if all(p.temperature == 0 for p in params):
-            return [Generation(f"```python\n{RIGHT}```", 10, 10, "stop")]
-        self.sample_seeds.extend(p.seed for p in params)
-        for _ in range(3):
-            on_token(0, "x")
-        await anyio.sleep_forever()
-        raise AssertionError("unreachable")
-
-
-async def test_the_first_wave_is_asked_for_beside_the_first_attempt() -> None:
-    runtime = GreedyRightRuntime()
-    await engine(runtime).solve(TASK)
-    assert runtime.sample_seeds == [0, 1]
-
-
-async def test_a_first_attempt_that_passes_drops_the_eager_wave_unfinished() -> None:
-    answer = await engine(GreedyRightRuntime()).solve(TASK)
-    assert answer.code.strip() == RIGHT.strip()
-    assert answer.evidence.candidates == 1
-
-
-async def test_tokens_an_eager_wave_decoded_before_it_was_dropped_are_counted() -> None:
-    answer = await engine(GreedyRightRuntime()).solve(TASK)
-    assert answer.usage["generate"].tokens_out == 10 + 3
-
-
-async def test_without_the_eager_wave_a_first_attempt_that_passes_asks_for_no_sample() -> None:
-    runtime = GreedyRightRuntime()
-    await engine(runtime, eager_wave=False).solve(TASK)
-    assert runtime.sample_seeds == []
-
-
-async def test_the_eager_wave_changes_neither_the_samples_nor_the_answer() -> None:
-    eager, sequential = SeededRuntime(first_right=3), SeededRuntime(first_right=3)
-    answers = [await engine(eager).solve(TASK), await engine(sequential, eager_wave=False).solve(TASK)]
-    assert eager.sample_seeds == sequential.sample_seeds == [0, 1, 2, 3]
-    assert answers[0].code == answers[1].code
