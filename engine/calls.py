@@ -56,10 +56,24 @@ class TaskCalls:
         if stops := self.prompts.stops(prompt_key, self._task_kind):
             params = [replace(p, stop=(*p.stop, *stops)) for p in params]
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
-        self._tracer.record(self._task_id, "prompt", stage=stage, key=prompt_key, prompt=prompt, n=len(params))
+        answer_start = self.prompts.answer_prefix(prompt_key, statement=statement, **fields)
+        if answer_start and self.runtime.continues_answers:
+            messages.append(Message("assistant", answer_start))
+        else:
+            answer_start = ""
+        self._tracer.record(
+            self._task_id,
+            "prompt",
+            stage=stage,
+            key=prompt_key,
+            prompt=prompt,
+            answer_start=answer_start,
+            n=len(params),
+        )
         started = time.monotonic()
-        generations = await self.runtime.generate_many(messages, params)
+        continued = await self.runtime.generate_many(messages, params)
         seconds = time.monotonic() - started
+        generations = [replace(g, text=answer_start + g.text) for g in continued]
         for generation in generations:
             self._tracer.record(
                 self._task_id,

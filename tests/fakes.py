@@ -92,6 +92,7 @@ def separable_records(problems: int = 120, candidates: int = 5, seed: int = 1) -
 
 class FakeRuntime:
     model_id = "small"
+    continues_answers = False
     embedding_dim = EMBEDDING_DIM
     backend = "fake runtime (scripted replies)"
 

@@ -34,6 +34,14 @@ class PromptSet:
         function_stops = self.data.get("function_stops", {}).get(key, ()) if kind == "call" else ()
         return (*self.data.get("stops", {}).get(key, ()), *function_stops)
 
+    def answer_prefix(self, key: str, **fields: str) -> str:
+        """The start of the reply to the prompt at `key`, written for the model, which continues it (empty
+        unless the set gives one): a code-only reply then starts inside its code block, after the code the
+        prompt already holds (the function's signature and docstring), which the model would otherwise copy
+        token by token at decoding speed."""
+        template: str = self.data.get("answer_prefix", {}).get(key, "")
+        return template.format(**fields)
+
     @property
     def system(self) -> str:
         system: str = self.data["system"]

@@ -50,7 +50,13 @@ class Runtime(Protocol):
     """A chat model that can sample several completions at once and embed text.
 
     Cancelling the awaiting task stops generation between tokens.
+
+    When `continues_answers` is true, a last message from the assistant is the start of its reply: the
+    completion continues it, and the generation's text is what follows it.
     """
+
+    @property
+    def continues_answers(self) -> bool: ...
 
     @property
     def model_id(self) -> str: ...

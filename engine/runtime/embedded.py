@@ -120,9 +120,16 @@ class EmbeddedRuntime:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
 
+    @property
+    def continues_answers(self) -> bool:
+        return True
+
     def chat_prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
-        """The tokens the model reads for `messages`: the chat template's rendering, tokenized."""
-        return self._tokenize(self._formatter(messages=[_chat_message(m) for m in messages]).prompt)
+        """The tokens the model reads for `messages`: the chat template's rendering, tokenized. A last message
+        from the assistant follows the template's opening of the reply, unclosed, so the model continues it."""
+        answer_start = messages[-1].content if messages and messages[-1].role == "assistant" else ""
+        asked = messages[:-1] if answer_start else messages
+        return self._tokenize(self._formatter(messages=[_chat_message(m) for m in asked]).prompt + answer_start)
 
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None

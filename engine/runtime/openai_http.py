@@ -113,6 +113,12 @@ class OpenAIRuntime:
     def backend(self) -> str:
         return f"OpenAI-compatible server at {self._server.url}"
 
+    @property
+    def continues_answers(self) -> bool:
+        # llama-server continues a last assistant message and vLLM does with `continue_final_message`, but
+        # llama_cpp.server starts a new reply after it: not used until the server's kind is known.
+        return False
+
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
     ) -> Generation:

@@ -23,6 +23,7 @@ class SeededRuntime:
     write `programs` in turn."""
 
     model_id = "small"
+    continues_answers = False
     embedding_dim = 4
     backend = "fake runtime (scripted replies)"
 

@@ -48,7 +48,7 @@ def test_v2_solve_instructions_show_no_placeholder_to_copy() -> None:
 
 
 def test_an_unknown_prompt_set_is_an_error_naming_the_ones_there_are() -> None:
-    with pytest.raises(UnknownPromptSet, match="v1, v2, v3"):
+    with pytest.raises(UnknownPromptSet, match="v1, v2, v3, v4"):
         load_prompt_set("v0")
 
 
@@ -91,14 +91,22 @@ class RecordingRuntime:
     model_id = "recording"
     embedding_dim = 1
 
-    def __init__(self) -> None:
+    def __init__(self, continues_answers: bool = False, reply: str = "```python\nx = 1\n") -> None:
+        self.continues_answers = continues_answers
+        self.reply = reply
         self.params: list[SamplingParams] = []
+        self.messages: list[Message] = []
 
     async def generate_many(
         self, messages: Sequence[Message], params: Sequence[SamplingParams], on_token: object = None
     ) -> list[Generation]:
         self.params.extend(params)
-        return [Generation("```python\nx = 1\n", 1, 1, "stop") for _ in params]
+        self.messages = list(messages)
+        return [Generation(self.reply, 1, 1, "stop") for _ in params]
+
+
+def solve_calls(runtime: RecordingRuntime, prompt_set: str) -> TaskCalls:
+    return TaskCalls(runtime, load_prompt_set(prompt_set), Tracer(None), Meter(), "t", lambda event: None, "call")  # type: ignore[arg-type]
 
 
 async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
@@ -107,3 +115,35 @@ async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
     params = [SamplingParams(stop=("STOP",)), SamplingParams(seed=1)]
     await calls.ask("generate", "solve.call", params, "STATEMENT", starter_code="def f(): ...")
     assert [p.stop for p in runtime.params] == [("STOP", "\n```\n"), ("\n```\n",)]
+
+
+def test_v4_starts_a_solve_reply_inside_its_code_block_after_the_starter_code() -> None:
+    v4 = load_prompt_set("v4")
+    assert v4.answer_prefix("solve.call", statement="S", starter_code="def f(x):") == "```python\ndef f(x):\n"
+
+
+def test_v4_starts_no_other_reply() -> None:
+    v4 = load_prompt_set("v4")
+    assert [v4.answer_prefix(key, statement="S", starter_code="def f(x):") for key in SEVERAL_BLOCKS] == [""] * len(
+        SEVERAL_BLOCKS
+    )
+
+
+async def test_a_runtime_that_continues_answers_is_sent_the_start_of_the_reply() -> None:
+    runtime = RecordingRuntime(continues_answers=True)
+    await solve_calls(runtime, "v4").ask("generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):")
+    assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n")
+
+
+async def test_the_reply_a_runtime_continues_reads_whole_with_the_start_it_was_given() -> None:
+    runtime = RecordingRuntime(continues_answers=True, reply="    return x\n")
+    (generation,) = await solve_calls(runtime, "v4").ask(
+        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):"
+    )
+    assert generation.text == "```python\ndef f(x):\n    return x\n"
+
+
+async def test_a_runtime_that_cannot_continue_answers_gets_the_prompt_alone() -> None:
+    runtime = RecordingRuntime(continues_answers=False)
+    await solve_calls(runtime, "v4").ask("generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):")
+    assert [message.role for message in runtime.messages] == ["system", "user"]

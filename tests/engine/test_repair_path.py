@@ -24,6 +24,7 @@ class RepairRuntime:
     as `direct` unless given) and the analysed-repair prompt with `analysed`."""
 
     model_id = "small"
+    continues_answers = False
     embedding_dim = 4
     backend = "fake runtime (scripted replies)"
 

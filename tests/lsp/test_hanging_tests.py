@@ -37,6 +37,7 @@ class ScriptedModel:
     """Answers every prompt with one program, and counts the calls."""
 
     model_id = "small"
+    continues_answers = False
     embedding_dim = 4
 
     def __init__(self, program: str) -> None:

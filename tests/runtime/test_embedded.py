@@ -48,6 +48,16 @@ async def test_token_callback_sees_the_whole_text(runtime: EmbeddedRuntime) -> N
     assert "".join(pieces) == generation.text
 
 
+ANSWER_START = "```python\ndef is_even(n):\n"
+
+
+async def test_the_model_continues_the_start_of_its_answer(runtime: EmbeddedRuntime) -> None:
+    generation = await runtime.generate(
+        [*ASK_FOR_CODE, Message("assistant", ANSWER_START)], SamplingParams(max_tokens=16)
+    )
+    assert generation.text.startswith("    ")  # the function's body, not a new reply
+
+
 async def test_cancelling_stops_generation_within_a_second(runtime: EmbeddedRuntime) -> None:
     token_times: list[float] = []
 
