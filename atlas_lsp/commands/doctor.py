@@ -1,28 +1,42 @@
 """`atlas-lsp --doctor`: check the installation end to end and say what to fix.
 
 Every check runs the real thing (hash the model file, load it, generate, embed, run a program in
-the sandbox), because a check that only looks for files passes on a machine that then crashes.
+the sandbox), because a check that only looks for files passes on a machine that then crashes. With
+`--model URL` the model is an OpenAI-compatible server's: its chat (and speed), embeddings and context
+size are checked instead of a local model, with the API key from ATLAS_API_KEY.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 
 import anyio
+import httpx
 
 from atlas_lsp import __version__
+from atlas_lsp.settings import API_KEY_VARIABLE
 from atlas_lsp.terminal import ProgressBar
-from engine.config import EmbeddedSettings, RuntimeConfig
+from engine.config import EmbeddedSettings, PipelineConfig, RuntimeConfig
 from engine.models import PACKAGED_MODELS, ModelError, resolve_model_file, verify_checksum
 from engine.runtime import Message, Runtime, RuntimeFailure, SamplingParams, open_runtime
 from engine.runtime.gpu import GpuSupport, gpu_support
 
 PACKAGES = ("llama-cpp-python", "torch", "numpy", "anyio", "pygls", "lsprotocol")
 PROBE = [Message("user", "Write a Python function that returns the square of a number.")]
+EMBEDDING_PROBE = "def square(x):\n    return x * x\n"
+
+# What a server's context must hold for one request: the default completion cap (`maxTokens`) and a
+# prompt. The longest single-attempt prompt of the LiveCodeBench run was 1371 tokens
+# (docs/results/lcb_v5-single-small-v2); a repair prompt adds the code and its failures.
+COMPLETION_CAP = PipelineConfig().max_tokens
+PROMPT_ROOM = 2048
+# Slower than this, a server takes over three minutes to write a completion of the default cap.
+SLOW_TOKENS_PER_SECOND = 5.0
 
 
 @dataclass
@@ -33,25 +47,32 @@ class Findings:
         self.problems.append(message)
         print(f"  PROBLEM: {message}")
 
+    def passed(self, message: str) -> None:
+        print(f"  PASS: {message}")
+
 
 # Printed with a CPU-only build: how to get a GPU one (README, "Running on a GPU").
 GPU_BUILD = 'ATLAS_LLAMA_CMAKE_ARGS="-DGGML_CUDA=on" scripts/install.sh (NVIDIA; -DGGML_METAL=on on Apple silicon)'
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--model` (shared) limits the check to one model; all packaged models otherwise. `--gpu-layers`
-    (shared) loads them with that many layers on the GPU."""
+    """`--model` (shared) limits the check to one model, or checks the server at a URL instead; all
+    packaged models otherwise. `--gpu-layers` (shared) loads them with that many layers on the GPU."""
 
 
 def run(args: argparse.Namespace) -> int:
     findings = Findings()
     print(f"atlas-lsp {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})")
     _check_packages(findings)
-    _check_llama_build()
-    _check_gpu(gpu_support(), findings)
-    embedded = EmbeddedSettings() if args.gpu_layers is None else EmbeddedSettings(gpu_layers=args.gpu_layers)
-    for model in [args.model] if args.model else list(PACKAGED_MODELS):
-        anyio.run(_check_model, model, embedded, findings)
+    if args.model and RuntimeConfig(model=args.model).uses_server:
+        # The server runs the model: this machine's llama.cpp build and GPU play no part.
+        anyio.run(_check_server, args.model, findings)
+    else:
+        _check_llama_build()
+        _check_gpu(gpu_support(), findings)
+        embedded = EmbeddedSettings() if args.gpu_layers is None else EmbeddedSettings(gpu_layers=args.gpu_layers)
+        for model in [args.model] if args.model else list(PACKAGED_MODELS):
+            anyio.run(_check_model, model, embedded, findings)
     anyio.run(_check_sandbox, findings)
     if findings.problems:
         print(f"\n{len(findings.problems)} problem(s) found.")
@@ -111,24 +132,21 @@ def _no_device_fix(backends: tuple[str, ...]) -> str:
 async def _check_model(model: str, embedded: EmbeddedSettings, findings: Findings) -> None:
     print(f"\nmodel {model}:")
     config = RuntimeConfig(model=model, embedded=embedded)
-    if not config.uses_server:
-        try:
-            path = await anyio.to_thread.run_sync(resolve_model_file, model)
-        except ModelError as error:
-            findings.fail(f"{error.problem} Fix: {error.fix}")
+    try:
+        path = await anyio.to_thread.run_sync(resolve_model_file, model)
+    except ModelError as error:
+        findings.fail(f"{error.problem} Fix: {error.fix}")
+        return
+    print(f"  file: {path}")
+    if model in PACKAGED_MODELS:
+        bar = ProgressBar("  checking sha256")
+        intact = await anyio.to_thread.run_sync(
+            verify_checksum, PACKAGED_MODELS[model], path, lambda done, total: bar.update(done, total)
+        )
+        if not intact:
+            findings.fail(f"{path} is damaged (sha256 mismatch); delete it and run: atlas-lsp --install-model {model}")
             return
-        print(f"  file: {path}")
-        if model in PACKAGED_MODELS:
-            bar = ProgressBar("  checking sha256")
-            intact = await anyio.to_thread.run_sync(
-                verify_checksum, PACKAGED_MODELS[model], path, lambda done, total: bar.update(done, total)
-            )
-            if not intact:
-                findings.fail(
-                    f"{path} is damaged (sha256 mismatch); delete it and run: atlas-lsp --install-model {model}"
-                )
-                return
-            print("  sha256: ok")
+        print("  sha256: ok")
     try:
         runtime = await open_runtime(config)
     except (ModelError, RuntimeFailure) as error:
@@ -146,7 +164,7 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         )
         if not generation.text.strip():
             findings.fail("the model generated no text")
-        vector = await runtime.embed("def square(x):\n    return x * x\n")
+        vector = await runtime.embed(EMBEDDING_PROBE)
         expected = PACKAGED_MODELS[model].hidden_size if model in PACKAGED_MODELS else runtime.embedding_dim
         print(f"  embedding dimension: {vector.shape[0]}")
         if vector.shape[0] != expected:
@@ -155,6 +173,76 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         findings.fail(str(error))
     finally:
         await runtime.aclose()
+
+
+async def _check_server(url: str, findings: Findings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """An OpenAI-compatible server's chat (and speed), embeddings and context size, each PASS or PROBLEM
+    with the fix. `transport` replaces httpx's network transport (tests pass an `httpx.MockTransport`)."""
+    from engine.runtime.openai_http import OpenAIRuntime
+
+    print(f"\nmodel {url}:")
+    config = RuntimeConfig(model=url, api_key=os.environ.get(API_KEY_VARIABLE) or None)
+    try:
+        # Opening embeds a probe: a server that cannot embed is reported here, with the fix.
+        runtime = await OpenAIRuntime.open(config, transport)
+    except RuntimeFailure as error:
+        findings.fail(str(error))
+        return
+    print(f"  serves `{runtime.model_id}`")
+    try:
+        await _check_chat(runtime, findings)
+        try:
+            vector = await runtime.embed(EMBEDDING_PROBE)
+        except RuntimeFailure as error:
+            findings.fail(f"embeddings: {error}")
+        else:
+            findings.passed(f"embeddings: dimension {vector.shape[0]}")
+        _check_context(runtime.context_tokens, findings)
+    finally:
+        await runtime.aclose()
+
+
+async def _check_chat(runtime: Runtime, findings: Findings) -> None:
+    try:
+        started = time.monotonic()
+        generation = await runtime.generate(PROBE, SamplingParams(max_tokens=48))
+        seconds = time.monotonic() - started
+    except RuntimeFailure as error:
+        findings.fail(f"chat: {error}")
+        return
+    speed = generation.completion_tokens / seconds
+    measured = (
+        f"{generation.completion_tokens} tokens in {seconds:.1f} s = {speed:.1f} tokens/s "
+        f"(prompt {generation.prompt_tokens} tokens included)"
+    )
+    if not generation.text.strip():
+        findings.fail(f"chat: the model generated no text. Fix: check that `{runtime.model_id}` is a chat model.")
+    elif speed < SLOW_TOKENS_PER_SECOND:
+        findings.fail(
+            f"chat: {measured}, slower than {SLOW_TOKENS_PER_SECOND:g} tokens/s. Fix: check what else loads the "
+            "server, and serve the model on a GPU or serve a smaller one."
+        )
+    else:
+        findings.passed(f"chat: {measured}")
+
+
+def _check_context(context_tokens: int | None, findings: Findings) -> None:
+    needed = COMPLETION_CAP + PROMPT_ROOM
+    room = f"{needed} tokens: {COMPLETION_CAP} for a completion (`maxTokens`) and {PROMPT_ROOM} for a prompt"
+    if context_tokens is None:
+        # Not counted as a problem, since none was found; said, since such a server cuts requests silently.
+        print(
+            "  UNKNOWN: context: the server does not report its context size, so atlas-lsp cannot refuse a "
+            "request the server cannot hold, and the server may cut such a request short without saying so. "
+            f"Fix: give it a context of at least {room} (llama-cpp-python's server: `--n_ctx {needed}`)."
+        )
+    elif context_tokens < needed:
+        findings.fail(
+            f"context: {context_tokens} tokens per request, fewer than {room}. Fix: restart the server with a "
+            "larger context (llama-server: `-c`, which its `--parallel` slots share; vLLM: `--max-model-len`)."
+        )
+    else:
+        findings.passed(f"context: {context_tokens} tokens per request, at least {room}")
 
 
 def _report_offload(runtime: Runtime, embedded: EmbeddedSettings) -> None:

@@ -14,13 +14,36 @@ A request is sent again (twice at most, after 0.5 s then 1 s) only while the ser
 started on it: the connection failed, or the server answered 429 or 503 (after its `Retry-After`
 if that is short). Once a completion streams, a failure is reported, never retried: the tokens
 already passed to the callback cannot be taken back.
+
+What a server offers beyond the OpenAI API is learned once, at open (`_ServerTraits`):
+
+- llama-server answers GET /props: its context per request (`default_generation_settings.n_ctx`, one
+  slot's share of `-c`) and an exact prompt count (POST /apply-template, then /tokenize). Each chat
+  request carries `cache_prompt`, so a slot reuses the KV cells of the prompt prefix it already holds
+  (the default in recent builds, not in older ones); only llama-server is sent it, as vLLM logs a
+  warning for every request carrying a field it does not know.
+- vLLM lists `max_model_len` with each model, and counts a chat prompt at POST /tokenize.
+- llama-cpp-python's server exposes no context size; POST /extras/tokenize/count counts the text of the
+  messages (not its chat template's few tokens), which stands in for `prompt_tokens`: it reports no
+  usage when streaming.
+
+Where the context and an exact count are both known, a request whose prompt plus max_tokens exceeds
+the context is refused before it is sent, as the embedded decoder refuses it. The servers would not
+say: llama-server stops the completion when the context is full (reported as a `length` finish, as if
+max_tokens had been reached) or, with context shift on, discards the older half of the context, the
+prompt's start included; llama-cpp-python's server lowers max_tokens to what fits. Refusing, rather
+than lowering max_tokens here, keeps one contract for every backend, and a context too small for the
+engine's token cap is a setting to fix once (the message says which), not something to absorb quietly
+on every long prompt.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +63,11 @@ _MAX_RETRY_AFTER = 5.0
 
 _EMBEDDING_PROBE = "def probe():\n    return 1\n"
 
+# When even a pessimistic size of the prompt fits, it is not counted. Each token of a byte-level BPE or a
+# SentencePiece vocabulary covers at least one byte of text, so the messages' UTF-8 bytes bound their
+# tokens; this allows for the chat template's markers and any system prompt the template adds.
+_TEMPLATE_ALLOWANCE = 256
+
 _START_A_SERVER = (
     "check the URL; if no server runs there, start an OpenAI-compatible one, for example "
     "`llama-server -m model.gguf --embeddings --port 8080` or "
@@ -57,18 +85,39 @@ class HTTPStatusFailure(RuntimeFailure):
         self.detail = detail
 
 
+_PromptCounter = Callable[[Sequence[Message]], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class _ServerTraits:
+    """What a server offers beyond the OpenAI API (see the module's docstring)."""
+
+    context_tokens: int | None = None
+    """Prompt plus completion tokens one request may hold; None when the server does not say."""
+    count_prompt: _PromptCounter | None = None
+    """A prompt's tokens as the server counts them; None when it has no tokenizer endpoint. Where the
+    context is known the count is exact (the prompt the chat template makes); elsewhere it may cover the
+    messages' text only."""
+    chat_fields: Mapping[str, Any] = field(default_factory=dict)
+    """Fields added to every chat request, for the one server that reads them."""
+
+
 class OpenAIRuntime:
     """A chat model served over HTTP by an OpenAI-compatible server."""
 
-    def __init__(self, server: _Server, model_id: str, embedding_model: str, embedding_dim: int) -> None:
+    def __init__(
+        self, server: _Server, model_id: str, embedding_model: str, embedding_dim: int, traits: _ServerTraits
+    ) -> None:
         self._server = server
         self._model_id = model_id
         self._embedding_model = embedding_model
         self._embedding_dim = embedding_dim
+        self._traits = traits
 
     @classmethod
     async def open(cls, config: RuntimeConfig, transport: httpx.AsyncBaseTransport | None = None) -> OpenAIRuntime:
-        """Check the server answers, pick the model, and learn the embedding size by embedding a probe.
+        """Check the server answers, pick the model, learn the embedding size by embedding a probe, and
+        learn what the server offers beyond the OpenAI API (`_ServerTraits`).
 
         `transport` replaces httpx's network transport (tests pass an `httpx.MockTransport`).
         """
@@ -99,7 +148,8 @@ class OpenAIRuntime:
                 "`python -m llama_cpp.server --embedding true`), or point `embedding_model` at an "
                 "embedding model the server hosts."
             ) from failure
-        return cls(server, model_id, embedding_model, len(probe))
+        entry = next((entry for entry in entries if isinstance(entry, dict) and entry.get("id") == model_id), {})
+        return cls(server, model_id, embedding_model, len(probe), await _learn_traits(server, model_id, entry))
 
     @property
     def model_id(self) -> str:
@@ -119,10 +169,16 @@ class OpenAIRuntime:
         # llama_cpp.server starts a new reply after it: not used until the server's kind is known.
         return False
 
+    @property
+    def context_tokens(self) -> int | None:
+        """Prompt plus completion tokens the server holds for one request; None when it does not say."""
+        return self._traits.context_tokens
+
     async def generate(
         self, messages: Sequence[Message], params: SamplingParams, on_token: TokenCallback | None = None
     ) -> Generation:
-        return await self._complete(messages, params, _for_sequence(on_token, 0))
+        (generation,) = await self.generate_many(messages, [params], on_token)
+        return generation
 
     async def generate_many(
         self,
@@ -130,8 +186,13 @@ class OpenAIRuntime:
         params: Sequence[SamplingParams],
         on_token: TokenCallback | None = None,
     ) -> list[Generation]:
+        if not params:
+            return []
+        await self._refuse_what_cannot_fit(messages, max(sampling.max_tokens for sampling in params))
+        # One request per sample, not one with `n`: each sample keeps its own seed (docs/engine.md, "What the
+        # runtime uses of each server").
         # Sent concurrently so a batching server (llama-server --parallel, vLLM) decodes them together.
-        results: dict[int, Generation] = {}
+        results: dict[int, tuple[Generation, bool]] = {}
         failures: list[RuntimeFailure] = []
 
         async def complete(index: int, sampling: SamplingParams) -> None:
@@ -147,7 +208,16 @@ class OpenAIRuntime:
                 task_group.start_soon(complete, index, sampling)
         if failures:
             raise failures[0]
-        return [results[index] for index in range(len(params))]
+        generations = [results[index] for index in range(len(params))]
+        if all(reported for _, reported in generations):
+            return [generation for generation, _ in generations]
+        # Counted once the completions are done, never beside them: llama-cpp-python's server (by default)
+        # cuts a stream short when another request arrives.
+        prompt_tokens = await self._traits.count_prompt(messages) if self._traits.count_prompt else 0
+        return [
+            generation if reported else replace(generation, prompt_tokens=prompt_tokens)
+            for generation, reported in generations
+        ]
 
     async def embed(self, text: str) -> np.ndarray:
         return await _embed(self._server, self._embedding_model, text)
@@ -156,12 +226,31 @@ class OpenAIRuntime:
         """Close the pooled connections of the current event loop."""
         await self._server.aclose()
 
+    async def _refuse_what_cannot_fit(self, messages: Sequence[Message], max_tokens: int) -> None:
+        """Raise when the prompt and `max_tokens` exceed the server's context, if it says both sizes."""
+        context, count_prompt = self._traits.context_tokens, self._traits.count_prompt
+        if context is None or count_prompt is None:
+            return  # the server's own limits apply, silent or not
+        if _most_prompt_tokens(messages) + max_tokens <= context:
+            return
+        prompt_tokens = await count_prompt(messages)
+        if prompt_tokens + max_tokens > context:
+            raise RuntimeFailure(
+                f"The server at {self._server.url} holds {context} tokens per request, but this one needs "
+                f"{prompt_tokens + max_tokens}: a prompt of {prompt_tokens} and up to {max_tokens} for the "
+                "completion.\n"
+                "Fix: give the server a larger context (llama-server: `-c`, which its `--parallel` slots share; "
+                "vLLM: `--max-model-len`), or lower the completion cap (`maxTokens`)."
+            )
+
     async def _complete(
         self, messages: Sequence[Message], params: SamplingParams, on_text: Callable[[str], None] | None
-    ) -> Generation:
+    ) -> tuple[Generation, bool]:
+        """The completion, and whether the server reported its usage (else `prompt_tokens` is 0 for now)."""
         request: dict[str, Any] = {
+            **self._traits.chat_fields,
             "model": self._model_id,
-            "messages": [{"role": message.role, "content": message.content} for message in messages],
+            "messages": _wire_messages(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             "temperature": params.temperature,
@@ -212,12 +301,85 @@ class OpenAIRuntime:
                 "Fix: if it is `python -m llama_cpp.server`, start it with `--interrupt_requests false`: "
                 "by default it cuts a stream short whenever another request arrives."
             )
-        if usage is not None:
-            prompt_tokens, completion_tokens = int(usage["prompt_tokens"]), int(usage["completion_tokens"])
-        else:
+        text = "".join(pieces)
+        if usage is None:
             # Servers that ignore `stream_options` report no usage; they send about one chunk per token.
-            prompt_tokens, completion_tokens = 0, len(pieces)
-        return Generation("".join(pieces), prompt_tokens, completion_tokens, _finish_reason(finish))
+            return Generation(text, 0, len(pieces), _finish_reason(finish)), False
+        generation = Generation(
+            text, int(usage["prompt_tokens"]), int(usage["completion_tokens"]), _finish_reason(finish)
+        )
+        return generation, True
+
+
+def _wire_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
+    return [{"role": message.role, "content": message.content} for message in messages]
+
+
+def _most_prompt_tokens(messages: Sequence[Message]) -> int:
+    """More tokens than the prompt of these messages can take (see `_TEMPLATE_ALLOWANCE`)."""
+    return sum(len(message.content.encode()) for message in messages) + _TEMPLATE_ALLOWANCE
+
+
+async def _learn_traits(server: _Server, model_id: str, entry: Mapping[str, Any]) -> _ServerTraits:
+    """Tell vLLM (its listing names each model's context), llama-server (it answers /props) and
+    llama-cpp-python's server (it counts tokens at /extras/tokenize/count) apart; any other server has
+    only the OpenAI API."""
+    max_model_len = entry.get("max_model_len")
+    if isinstance(max_model_len, int):
+        return _ServerTraits(max_model_len, partial(_count_with_vllm, server, model_id))
+    props = await _unless_absent(server.get_json("/props"))
+    settings = props.get("default_generation_settings") if isinstance(props, dict) else None
+    if isinstance(settings, dict):
+        n_ctx = settings.get("n_ctx")
+        return _ServerTraits(
+            n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None,
+            partial(_count_with_llama_server, server),
+            chat_fields={"cache_prompt": True},
+        )
+    counted = await _unless_absent(
+        server.post_json("/extras/tokenize/count", {"model": model_id, "input": _EMBEDDING_PROBE})
+    )
+    if isinstance(counted, dict) and isinstance(counted.get("count"), int):
+        return _ServerTraits(count_prompt=partial(_count_text_with_llama_cpp_python, server, model_id))
+    return _ServerTraits()
+
+
+async def _unless_absent(reply: Awaitable[Any]) -> Any:
+    """The server's JSON answer to an endpoint it may not have, or None."""
+    try:
+        return await reply
+    except RuntimeFailure:
+        return None  # a 404, or a web page that is not JSON
+
+
+async def _count_with_llama_server(server: _Server, messages: Sequence[Message]) -> int:
+    rendered = await server.post_json("/apply-template", {"messages": _wire_messages(messages)})
+    prompt = _reply_field(server, "/apply-template", rendered, "prompt")
+    # `add_special`: the BOS token a completion's prompt gets, for models that have one.
+    tokenized = await server.post_json("/tokenize", {"content": prompt, "add_special": True})
+    return len(_reply_field(server, "/tokenize", tokenized, "tokens"))
+
+
+async def _count_with_vllm(server: _Server, model_id: str, messages: Sequence[Message]) -> int:
+    reply = await server.post_json(
+        "/tokenize", {"model": model_id, "messages": _wire_messages(messages), "add_generation_prompt": True}
+    )
+    return int(_reply_field(server, "/tokenize", reply, "count"))
+
+
+async def _count_text_with_llama_cpp_python(server: _Server, model_id: str, messages: Sequence[Message]) -> int:
+    text = "\n".join(message.content for message in messages)
+    reply = await server.post_json("/extras/tokenize/count", {"model": model_id, "input": text})
+    return int(_reply_field(server, "/extras/tokenize/count", reply, "count"))
+
+
+def _reply_field(server: _Server, path: str, reply: Any, key: str) -> Any:
+    if not isinstance(reply, dict) or key not in reply:
+        raise RuntimeFailure(
+            f"The server at {server.url} answered {path} without `{key}`: {str(reply)[:200]}.\n"
+            "Fix: see the server's log; its version may answer differently from the one atlas-lsp knows."
+        )
+    return reply[key]
 
 
 def _for_sequence(on_token: TokenCallback | None, index: int) -> Callable[[str], None] | None:

@@ -93,6 +93,15 @@ def test_the_model_is_the_first_the_server_lists(runtime: OpenAIRuntime) -> None
     assert runtime.model_id == SERVED_MODEL
 
 
+def test_llama_cpp_pythons_server_does_not_report_its_context_size(runtime: OpenAIRuntime) -> None:
+    assert runtime.context_tokens is None
+
+
+async def test_prompt_tokens_are_counted_though_the_server_streams_no_usage(runtime: OpenAIRuntime) -> None:
+    generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=1))
+    assert generation.prompt_tokens > 0
+
+
 async def test_generation_returns_text_and_token_counts(runtime: OpenAIRuntime) -> None:
     generation = await runtime.generate(ASK_FOR_CODE, SamplingParams(max_tokens=16))
     assert generation.text.strip()

@@ -1,10 +1,11 @@
-"""The HTTP backend's transport against scripted servers: retries, errors, streaming, cancellation."""
+"""The HTTP backend against scripted servers: retries, errors, streaming, cancellation, and what it
+uses of each kind of server (prompt caching, the context size, token counts)."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import anyio
 import httpx
@@ -23,13 +24,18 @@ ASK = [Message("user", "Write is_even(n).")]
 PARAMS = SamplingParams(max_tokens=8)
 
 Chat = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Route = Callable[[httpx.Request], httpx.Response]
 
 
-def _events(*texts: str) -> list[bytes]:
-    """An SSE completion stream: one event per piece of text, then the finish, usage and [DONE]."""
-    events = [{"choices": [{"delta": {"content": text}, "finish_reason": None}]} for text in texts]
+def _events(*texts: str, usage: bool = True) -> list[bytes]:
+    """An SSE completion stream: one event per piece of text, then the finish, usage (unless `usage` is
+    false, as llama-cpp-python's server streams) and [DONE]."""
+    events: list[dict[str, object]] = [
+        {"choices": [{"delta": {"content": text}, "finish_reason": None}]} for text in texts
+    ]
     events.append({"choices": [{"delta": {}, "finish_reason": "stop"}]})
-    events.append({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": len(texts)}})
+    if usage:
+        events.append({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": len(texts)}})
     return [f"data: {json.dumps(event)}\n\n".encode() for event in events] + [b"data: [DONE]\n\n"]
 
 
@@ -55,17 +61,52 @@ def _streaming(body: _Body) -> httpx.Response:
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=body)
 
 
-async def _open(chat: Chat) -> OpenAIRuntime:
-    """A runtime on a scripted server that lists one model, embeds anything, and answers chats with `chat`."""
+async def _open(chat: Chat, routes: Mapping[str, Route] | None = None, seen: list[str] | None = None) -> OpenAIRuntime:
+    """A runtime on a scripted server: `routes` answer their paths; otherwise it lists one model, embeds
+    anything, answers chats with `chat`, and has no other endpoint (404, as llama-cpp-python's server
+    answers /props). `seen` collects the path of each request, in order."""
 
     async def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/models":
+        path = request.url.path
+        if seen is not None:
+            seen.append(path)
+        if routes and path in routes:
+            return routes[path](request)
+        if path == "/v1/models":
             return httpx.Response(200, json={"data": [{"id": "served"}]})
-        if request.url.path == "/v1/embeddings":
+        if path == "/v1/embeddings":
             return httpx.Response(200, json={"data": [{"embedding": [0.5, 0.25]}]})
-        return await chat(request)
+        if path == COMPLETIONS:
+            return await chat(request)
+        return httpx.Response(404, json={"detail": "Not Found"})
 
     return await OpenAIRuntime.open(RuntimeConfig(model=URL), transport=httpx.MockTransport(handle))
+
+
+def _llama_server(n_ctx: int, prompt_tokens: int = 3) -> dict[str, Route]:
+    """llama-server's own endpoints: /props with a context of `n_ctx`, and a tokenizer that finds
+    `prompt_tokens` in the prompt its chat template makes."""
+    return {
+        "/props": lambda request: httpx.Response(200, json={"default_generation_settings": {"n_ctx": n_ctx}}),
+        "/apply-template": lambda request: httpx.Response(200, json={"prompt": "<|im_start|>user\n..."}),
+        "/tokenize": lambda request: httpx.Response(200, json={"tokens": list(range(prompt_tokens))}),
+    }
+
+
+def _vllm(max_model_len: int, prompt_tokens: int) -> dict[str, Route]:
+    """vLLM's listing, which names the model's context, and its chat tokenizer."""
+    return {
+        "/v1/models": lambda request: httpx.Response(
+            200, json={"data": [{"id": "served", "max_model_len": max_model_len}]}
+        ),
+        "/tokenize": lambda request: httpx.Response(
+            200, json={"count": prompt_tokens, "max_model_len": max_model_len, "tokens": [0] * prompt_tokens}
+        ),
+    }
+
+
+async def _answer_ok(request: httpx.Request) -> httpx.Response:
+    return _streaming(_Body(_events("ok")))
 
 
 @pytest.fixture
@@ -220,3 +261,124 @@ async def test_cancelling_mid_stream_closes_the_connection_so_the_server_stops()
             await disconnected.wait()
             await runtime.aclose()
             server.cancel_scope.cancel()
+
+
+async def test_llama_server_is_asked_to_cache_the_prompt_in_every_chat_request() -> None:
+    bodies: list[dict[str, object]] = []
+
+    async def chat(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return _streaming(_Body(_events("ok")))
+
+    await (await _open(chat, _llama_server(n_ctx=4096))).generate_many(ASK, [PARAMS, PARAMS])
+    assert [body["cache_prompt"] for body in bodies] == [True, True]
+
+
+async def test_servers_other_than_llama_server_are_not_sent_cache_prompt() -> None:
+    bodies: list[dict[str, object]] = []
+
+    async def chat(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return _streaming(_Body(_events("ok")))
+
+    await (await _open(chat)).generate(ASK, PARAMS)
+    assert "cache_prompt" not in bodies[0]
+
+
+async def test_the_context_size_is_read_from_llama_servers_props() -> None:
+    runtime = await _open(_answer_ok, _llama_server(n_ctx=4096))
+    assert runtime.context_tokens == 4096
+
+
+async def test_the_context_size_is_read_from_vllms_model_listing() -> None:
+    runtime = await _open(_answer_ok, _vllm(max_model_len=32768, prompt_tokens=3))
+    assert runtime.context_tokens == 32768
+
+
+async def test_a_server_that_does_not_report_its_context_leaves_it_unknown() -> None:
+    runtime = await _open(_answer_ok)
+    assert runtime.context_tokens is None
+
+
+async def test_with_an_unknown_context_any_request_is_sent() -> None:
+    generation = await (await _open(_answer_ok)).generate(ASK, SamplingParams(max_tokens=10**6))
+    assert generation.text == "ok"
+
+
+async def test_a_request_the_context_cannot_hold_is_refused_with_the_sizes_and_the_fix() -> None:
+    seen: list[str] = []
+    runtime = await _open(_answer_ok, _llama_server(n_ctx=300, prompt_tokens=200), seen)
+    with pytest.raises(RuntimeFailure) as failure:
+        await runtime.generate(ASK, SamplingParams(max_tokens=200))
+    assert str(failure.value) == (
+        f"The server at {URL} holds 300 tokens per request, but this one needs 400: a prompt of 200 and up to "
+        "200 for the completion.\n"
+        "Fix: give the server a larger context (llama-server: `-c`, which its `--parallel` slots share; "
+        "vLLM: `--max-model-len`), or lower the completion cap (`maxTokens`)."
+    )
+    assert COMPLETIONS not in seen
+
+
+async def test_a_prompt_that_surely_fits_is_sent_without_being_counted() -> None:
+    seen: list[str] = []
+    runtime = await _open(_answer_ok, _llama_server(n_ctx=4096), seen)
+    await runtime.generate(ASK, PARAMS)
+    assert "/tokenize" not in seen and "/apply-template" not in seen
+
+
+async def test_a_prompt_that_fits_once_counted_is_sent() -> None:
+    seen: list[str] = []
+    runtime = await _open(_answer_ok, _llama_server(n_ctx=300, prompt_tokens=50), seen)
+    generation = await runtime.generate(ASK, SamplingParams(max_tokens=200))
+    assert generation.text == "ok"
+    assert seen[-3:] == ["/apply-template", "/tokenize", COMPLETIONS]
+
+
+async def test_the_largest_max_tokens_of_the_samples_is_the_one_checked() -> None:
+    runtime = await _open(_answer_ok, _llama_server(n_ctx=300, prompt_tokens=50))
+    with pytest.raises(RuntimeFailure, match="needs 350: a prompt of 50 and up to 300"):
+        await runtime.generate_many(ASK, [SamplingParams(max_tokens=8), SamplingParams(max_tokens=300)])
+
+
+async def test_vllm_counts_the_prompt_at_its_tokenize_endpoint() -> None:
+    bodies: list[dict[str, object]] = []
+    routes = _vllm(max_model_len=300, prompt_tokens=250)
+    tokenize = routes["/tokenize"]
+
+    def count(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return tokenize(request)
+
+    runtime = await _open(_answer_ok, {**routes, "/tokenize": count})
+    with pytest.raises(RuntimeFailure, match="needs 350: a prompt of 250 and up to 100"):
+        await runtime.generate(ASK, SamplingParams(max_tokens=100))
+    assert bodies == [
+        {"model": "served", "messages": [{"role": "user", "content": ASK[0].content}], "add_generation_prompt": True}
+    ]
+
+
+def _counting_server(count: int) -> dict[str, Route]:
+    """llama-cpp-python's token counter, which counts the text it is given."""
+    return {"/extras/tokenize/count": lambda request: httpx.Response(200, json={"count": count})}
+
+
+async def _answer_without_usage(request: httpx.Request) -> httpx.Response:
+    return _streaming(_Body(_events("def", " f", "():", usage=False)))
+
+
+async def test_prompt_tokens_are_counted_by_the_server_when_its_stream_reports_no_usage() -> None:
+    generation = await (await _open(_answer_without_usage, _counting_server(42))).generate(ASK, PARAMS)
+    assert (generation.prompt_tokens, generation.completion_tokens) == (42, 3)
+
+
+async def test_the_prompt_is_counted_once_after_the_completions_are_done() -> None:
+    seen: list[str] = []
+    runtime = await _open(_answer_without_usage, _counting_server(42), seen)
+    generations = await runtime.generate_many(ASK, [PARAMS, PARAMS])
+    assert [generation.prompt_tokens for generation in generations] == [42, 42]
+    assert seen[-3:] == [COMPLETIONS, COMPLETIONS, "/extras/tokenize/count"]
+
+
+async def test_prompt_tokens_are_zero_from_a_server_that_neither_reports_nor_counts_them() -> None:
+    generation = await (await _open(_answer_without_usage)).generate(ASK, PARAMS)
+    assert generation.prompt_tokens == 0
