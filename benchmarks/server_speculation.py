@@ -190,12 +190,11 @@ class PromptResult:
     first_text_seconds: float | None
     """To the first streamed text: mostly prefill (the server holds back text that may begin a stop string)."""
     prompt_tokens: int
-    """The server's count when it reports usage; else the messages' tokens without the chat template's."""
+    """The messages' tokens by the model's own tokenizer, the chat template's left out."""
     completion_tokens: int
-    """The server's count when it reports usage; else the returned text's tokens (stop string excluded)."""
-    usage_reported: bool
-    """Whether the server reported usage: llama-cpp-python's ignores `stream_options` and reports none when
-    streaming, and the client then counts streamed pieces, which are not tokens."""
+    """The returned text's tokens by the model's own tokenizer (stop string excluded): llama-cpp-python's
+    server reports no usage when streaming, and the client's fallback counts streamed pieces, not tokens;
+    one tokenizer counts plain and speculative runs alike."""
     tokens_per_second: float | None
     """Completion tokens over `seconds`, prefill included."""
     decode_tokens_per_second: float | None
@@ -246,24 +245,18 @@ async def measure_prompt(runtime: OpenAIRuntime, prompt: RepairPrompt, counter: 
         generation = await runtime.generate(prompt.messages, prompt.params, on_token)
     except RuntimeFailure as failure:
         # One failed request (a crashed server, a timeout) is reported with the rest, not lost with them.
-        return PromptResult(prompt.task_id, None, None, 0, 0, False, None, None, "error", "", str(failure))
+        return PromptResult(prompt.task_id, None, None, 0, 0, None, None, "error", "", str(failure))
     seconds = time.perf_counter() - started
     first_text = first_text_at[0] - started if first_text_at else None
     after_first = seconds - first_text if first_text is not None else 0.0
-    # The client gives no prompt count exactly when the server sent no usage.
-    usage_reported = generation.prompt_tokens > 0
-    if usage_reported:
-        prompt_tokens, completion_tokens = generation.prompt_tokens, generation.completion_tokens
-    else:
-        prompt_tokens = sum(counter.count(message.content) for message in prompt.messages)
-        completion_tokens = counter.count(generation.text)
+    prompt_tokens = sum(counter.count(message.content) for message in prompt.messages)
+    completion_tokens = counter.count(generation.text)
     return PromptResult(
         task_id=prompt.task_id,
         seconds=round(seconds, 3),
         first_text_seconds=_round(first_text),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        usage_reported=usage_reported,
         tokens_per_second=round(completion_tokens / seconds, 2) if seconds > 0 else None,
         decode_tokens_per_second=(
             round((completion_tokens - 1) / after_first, 2) if after_first > 0 and completion_tokens > 1 else None
@@ -486,7 +479,7 @@ def report_of(
             }
             for run in runs
         },
-        "token_counts": _token_counts_source([*plain.results, *speculative.results]),
+        "token_counts": "the model's tokenizer on the returned text and on the messages (chat template left out)",
         "comparison": asdict(comparison),
         "prompts": [
             {
@@ -499,18 +492,6 @@ def report_of(
             for p, s, speedup in zip(plain.results, speculative.results, comparison.speedups, strict=True)
         ],
     }
-
-
-def _token_counts_source(results: Sequence[PromptResult]) -> str:
-    answered = [result for result in results if result.seconds is not None]
-    if all(result.usage_reported for result in answered):
-        return "the server's usage"
-    if not any(result.usage_reported for result in answered):
-        return (
-            "the model's tokenizer on the returned text and on the messages (chat template left out): "
-            "the server reported no usage"
-        )
-    return "the server's usage where it reported one, the model's tokenizer elsewhere"
 
 
 SUMMARY_COLUMNS = (
