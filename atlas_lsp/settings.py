@@ -1,12 +1,15 @@
-"""The server's settings: typed, fully defaulted, read from the editor's JSON.
+"""The settings of the engine: typed, fully defaulted, read from the editor's JSON or the command line.
 
-They come from `initializationOptions` and from the `atlas` section of `workspace/configuration`
-(the later source wins, key by key). A value of the wrong type or out of range is reported by
-name and replaced by its default, so a typo in an editor's config never stops the server.
+In the server they come from `initializationOptions` and from the `atlas` section of
+`workspace/configuration` (the later source wins, key by key). A value of the wrong type or out of
+range is reported by name and replaced by its default, so a typo in an editor's config never stops the
+server. The command line's flags are read by the same rules (`atlas_lsp.cli`) and make a `Settings` too
+(`Settings.with_flags`), so both build their engine configuration with `Settings.engine_config`.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -43,10 +46,10 @@ class Settings:
     (engine.config.BUDGETS); sampling stops sooner once one passes every example."""
     candidates: int | None = None
     """An exact candidate count instead of the budget's (None: the budget decides)."""
-    max_tokens: int = 1024
-    """Longest completion of one model call (at most engine.config.CONTEXT_TOKENS: no longer one fits the
-    embedded model's context)."""
-    test_seconds: float = 6.0
+    max_tokens: int = PipelineConfig.max_tokens
+    """Longest completion of one model call: at most `context_size`, since the decoder refuses a completion
+    that cannot fit the context window, and at most engine.config.CONTEXT_TOKENS, the default window."""
+    test_seconds: float = SandboxConfig.test_seconds
     """Wall-time limit of one test run in the sandbox."""
     lens: bool = True
     """Rank candidates with the Geometric Lens energy where the engine supports it."""
@@ -75,8 +78,28 @@ class Settings:
     """CPU threads of the embedded model (0: one per core)."""
     context_size: int = CONTEXT_TOKENS
     """The embedded model's context window in tokens, shared by the prompts and completions decoded at once."""
+    prompt_set: str = PipelineConfig.prompt_set
+    """The engine's prompts (engine/prompts/NAME.toml). Not an editor setting: experiments compare them."""
+    seed: int = PipelineConfig.seed
+    """The sampling seed. Not an editor setting: experiments repeat runs with other seeds."""
+
+    def __post_init__(self) -> None:
+        if self.max_tokens > self.context_size:
+            raise ValueError(
+                f"max tokens {self.max_tokens} exceed the context size {self.context_size}: "
+                "a completion must fit the model's context window"
+            )
+
+    def with_flags(self, flags: argparse.Namespace) -> Settings:
+        """These settings changed as the command line's flags say (FLAG_FIELDS). The CLI has read each flag
+        by its setting's rule; ValueError when the flags, each valid, do not fit together."""
+        given: dict[str, Any] = {
+            field: getattr(flags, flag) for flag, field in FLAG_FIELDS.items() if getattr(flags, flag) is not None
+        }
+        return replace(self, **given)
 
     def engine_config(self) -> EngineConfig:
+        """The one builder of the engine's configuration, for the server and the command line alike."""
         embedded = EmbeddedSettings(gpu_layers=self.gpu_layers, threads=self.threads, context_tokens=self.context_size)
         return EngineConfig(
             runtime=RuntimeConfig(
@@ -91,6 +114,8 @@ class Settings:
                 max_tokens=self.max_tokens,
                 lens=self.lens,
                 repair_analysis=self.repair_analysis,
+                prompt_set=self.prompt_set,
+                seed=self.seed,
             ),
             sandbox=SandboxConfig(test_seconds=self.test_seconds),
             trace_dir=self.trace_dir,
@@ -198,6 +223,26 @@ RULES = {
     "threads": _Rule("threads", _whole_number(0, 512)),
     "contextSize": _Rule("context_size", _whole_number(1024, 262144)),
 }
+
+
+FLAG_FIELDS = {
+    "model": "model",
+    "served_model": "served_model",
+    "api_key": "api_key",
+    "request_timeout": "request_timeout",
+    "threads": "threads",
+    "context_size": "context_size",
+    "gpu_layers": "gpu_layers",
+    "budget": "budget",
+    "candidates": "candidates",
+    "max_tokens": "max_tokens",
+    "timeout": "test_seconds",
+    "trace": "trace_dir",
+    "workspace_context": "workspace_context",
+    "prompt_set": "prompt_set",
+    "seed": "seed",
+}
+"""The command line's flags that choose a setting (by their argparse names), and the field each sets."""
 
 
 def merge_settings(*sources: object) -> tuple[Settings, list[SettingsProblem]]:

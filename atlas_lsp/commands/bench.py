@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
+from atlas_lsp.settings import Settings
 from atlas_lsp.terminal import ProgressBar, innermost
+from engine.config import EngineConfig, PipelineConfig
 
 if TYPE_CHECKING:
     from atlas_lsp.bench.repair_tasks import RepairProblem
@@ -41,6 +43,10 @@ PIPELINE_STAGES = (
     "repair_analysis",
     "lens",
 )
+
+BENCH_SETTINGS = Settings(repair_analysis=PipelineConfig.repair_analysis)
+"""The settings a benchmark starts from, before its flags: the engine's whole pipeline, whose repair runs the
+analysed rounds the editor leaves off for latency (Settings.repair_analysis)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +143,24 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_config(args: argparse.Namespace) -> EngineConfig:
+    """The engine configuration of a run: the shared flags' settings, built as the editor's are, then the run's
+    own pipeline: single mode's one greedy answer, or the stage switches and, when recording, whole pools."""
+    config = BENCH_SETTINGS.with_flags(args).engine_config()
+    if args.mode == "single":
+        pipeline = replace(PipelineConfig.single(config.pipeline.max_tokens), prompt_set=config.pipeline.prompt_set)
+    else:
+        switches: dict[str, Any] = {stage: True for stage in args.enable}
+        switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
+        pipeline = replace(config.pipeline, **switches)
+        if args.record or args.lens_records:
+            pipeline = pipeline.recording(inputs="self_tests" not in args.disable)
+    runtime = config.runtime
+    if "batching" in args.disable:
+        runtime = replace(runtime, embedded=replace(runtime.embedded, max_sequences=1))
+    return replace(config, runtime=runtime, pipeline=pipeline)
+
+
 async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.collect import CollectSettings
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
@@ -145,14 +169,14 @@ async def _bench(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.report import RunDescription, summarize, write_report
     from atlas_lsp.bench.runner import RunSettings, read_results, run_problems, solving
     from atlas_lsp.commands.lens import records_model_sha256
-    from engine.config import BUDGETS, EmbeddedSettings, EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
 
     dataset = Path(args.bench)
     out = Path(args.out)
-    test_seconds = args.timeout or SandboxConfig().test_seconds
-    judge = judge_sandbox(test_seconds)
+    config = bench_config(args)
+    pipeline = config.pipeline
+    judge = judge_sandbox(config.sandbox.test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
     repair = args.task == "repair"
     problems: list[BenchProblem] = []
@@ -161,6 +185,14 @@ async def _bench(args: argparse.Namespace) -> int:
         print(
             "error: --task repair records no candidates and its tasks have no dates: leave out --record, "
             "--lens-records, --since and --until",
+            file=sys.stderr,
+        )
+        return 2
+    stages_switched = args.enable or set(args.disable) & set(PIPELINE_STAGES)
+    if args.mode == "single" and (stages_switched or args.candidates or args.budget):
+        print(
+            "error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, "
+            "and single mode has none (of the switches only --disable batching applies to it)",
             file=sys.stderr,
         )
         return 2
@@ -191,29 +223,10 @@ async def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    switches: dict[str, Any] = {stage: True for stage in args.enable}
-    switches.update({stage: False for stage in args.disable if stage in PIPELINE_STAGES})
-    if args.candidates or args.budget:
-        switches["candidates"] = args.candidates or BUDGETS[args.budget]
-    if args.prompt_set:
-        switches["prompt_set"] = args.prompt_set
-    if args.mode == "single":
-        if switches.keys() - {"prompt_set"}:
-            print(
-                "error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, "
-                "and single mode has none (of the switches only --disable batching applies to it)",
-                file=sys.stderr,
-            )
-            return 2
-        pipeline = replace(PipelineConfig.single(max_tokens=args.max_tokens), **switches)
-    else:
-        pipeline = replace(PipelineConfig(seed=args.seed, max_tokens=args.max_tokens), **switches)
     if not prompt_set_exists(pipeline.prompt_set):
         return 2
     records_to = None
     records_dir = args.record or args.lens_records
-    if records_dir and args.mode == "pipeline":
-        pipeline = pipeline.recording(inputs="self_tests" not in args.disable)
     if records_dir:
         if args.lens_records and args.mode != "pipeline":
             print(
@@ -221,7 +234,7 @@ async def _bench(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        model_sha256 = records_model_sha256(Path(records_dir), args.model or "default", pipeline.prompt_set)
+        model_sha256 = records_model_sha256(Path(records_dir), config.runtime.model, pipeline.prompt_set)
         if model_sha256 is None:
             return 2
         records_to = CollectSettings(
@@ -234,7 +247,7 @@ async def _bench(args: argparse.Namespace) -> int:
             "dataset": dataset.name,
             "task": args.task,
             "mode": args.mode,
-            "model": args.model or "default",
+            "model": config.runtime.model,
             "pipeline": pipeline.__dict__,
         },
     )
@@ -246,16 +259,6 @@ async def _bench(args: argparse.Namespace) -> int:
         )
         return 2
     done_before = len(read_results(out)) if args.resume else 0
-    embedded = replace(
-        EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings(),
-        **({} if args.gpu_layers is None else {"gpu_layers": args.gpu_layers}),
-    )
-    config = EngineConfig(
-        runtime=RuntimeConfig(model=args.model or "default", embedded=embedded),
-        pipeline=pipeline,
-        sandbox=SandboxConfig(test_seconds=test_seconds),
-        trace_dir=args.trace,
-    )
     engine = await start_engine(config)
     if engine is None:
         return 1
@@ -280,7 +283,7 @@ async def _bench(args: argparse.Namespace) -> int:
         label=args.label or out.name,
         pipeline=pipeline.__dict__,
         lens=engine.lens_status,
-        max_sequences=embedded.max_sequences,
+        max_sequences=config.runtime.embedded.max_sequences,
         command="atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         started=previous.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S"),
         selected=len(selected_ids),

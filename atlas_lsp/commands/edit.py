@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anyio
 
+from atlas_lsp.commands.engine_start import prompt_set_exists
 from atlas_lsp.context import FunctionContext, WorkspaceCode
 from atlas_lsp.features.actions import Action, Edit, Verdict, describe_case, run_action
 from atlas_lsp.features.rewrite import UnusableAnswer
@@ -31,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--write", action="store_true", help="apply the edit to the file instead of printing it")
     group.add_argument(
         "--no-context",
-        action="store_true",
+        dest="workspace_context",
+        action="store_false",
         help="leave out the workspace code around the function (helpers, tests, callers)",
     )
 
@@ -54,15 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if not action.offered_for(target):
         return _fail(f"{action.value} does not apply to {target.qualified_name}: {_why_not(action)}")
 
-    defaults = Settings()
-    settings = Settings(
-        model=args.model or defaults.model,
-        budget=args.budget or defaults.budget,
-        candidates=args.candidates,
-        test_seconds=args.timeout or defaults.test_seconds,
-        workspace_context=not args.no_context,
-        gpu_layers=defaults.gpu_layers if args.gpu_layers is None else args.gpu_layers,
-    )
+    settings = Settings().with_flags(args)
+    if not prompt_set_exists(settings.prompt_set):
+        return 2
     bar = ProgressBar(f"{action.value} {target.qualified_name}")
     try:
         outcome = anyio.run(_run, action, settings, module, target, path, bar)

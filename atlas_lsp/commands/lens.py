@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from atlas_lsp.commands.bench import BENCH_SETTINGS, judge_sandbox
 from atlas_lsp.commands.engine_start import prompt_set_exists, start_engine
+from atlas_lsp.settings import Settings
 from atlas_lsp.terminal import ProgressBar, innermost
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
     from atlas_lsp.bench.runner import BenchProblem
     from engine.candidates import Behaviour
+    from engine.config import EngineConfig
     from lens.evaluate import MethodScore, Selection, SelectionScores
     from lens.records import LensRecord
 
@@ -113,11 +116,21 @@ async def _collect_command(args: argparse.Namespace) -> int:
     return await _collect(args, args.lens_collect, excluded=set())
 
 
+def collect_config(args: argparse.Namespace) -> EngineConfig:
+    """The engine configuration of a collection: the shared flags' settings, built as the editor's are, then
+    the pipeline that writes the candidates the Lens learns from."""
+    config = BENCH_SETTINGS.with_flags(args).engine_config()
+    # The other stages either write no candidate or shape the features the Lens reads at inference.
+    # The engine's candidate count by default: cluster shares are features, and scale with it. Every
+    # candidate is written: training sees whole pools, not pools cut where one passed.
+    # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
+    pipeline = replace(config.pipeline, lens=False, plan="plan" not in args.disable).recording()
+    return replace(config, pipeline=pipeline)
+
+
 async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -> int:
     from atlas_lsp.bench.collect import CollectSettings, collect, pending_problems
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
-    from atlas_lsp.commands.bench import judge_sandbox
-    from engine.config import EngineConfig, PipelineConfig, RuntimeConfig, SandboxConfig
     from engine.runtime.base import RuntimeFailure
     from sandbox.dataset import DatasetError
 
@@ -125,15 +138,14 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     if unsupported:
         print(f"error: --lens-collect can turn off only plan, not {', '.join(unsupported)}", file=sys.stderr)
         return 2
-    model = args.model or "default"
-    prompt_set = args.prompt_set or PipelineConfig().prompt_set
+    config = collect_config(args)
+    model, prompt_set = config.runtime.model, config.pipeline.prompt_set
     if not prompt_set_exists(prompt_set):
         return 2
     model_sha256 = records_model_sha256(Path(args.out), model, prompt_set)
     if model_sha256 is None:
         return 2
-    test_seconds = args.timeout or SandboxConfig().test_seconds
-    judge = judge_sandbox(test_seconds)
+    judge = judge_sandbox(config.sandbox.test_seconds)
     ids = read_names(Path(args.ids)) if args.ids else None
     excluded = excluded | (read_names(Path(args.exclude_ids)) if args.exclude_ids else set())
     try:
@@ -147,18 +159,6 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     if not problems:
         print("error: no problem selected (check --ids, --exclude-ids, --limit)", file=sys.stderr)
         return 2
-    # The other stages either write no candidate or shape the features the Lens reads at inference.
-    # The engine's candidate count by default: cluster shares are features, and scale with it. Every
-    # candidate is written: training sees whole pools, not pools cut where one passed.
-    # Without plans a problem costs about a third of the tokens (593 vs 1705 in the MBPP+ ablation).
-    pipeline = PipelineConfig(
-        candidates=args.candidates or PipelineConfig().candidates,
-        lens=False,
-        seed=args.seed,
-        max_tokens=args.max_tokens,
-        plan="plan" not in args.disable,
-        prompt_set=prompt_set,
-    ).recording()
     settings = CollectSettings(Path(args.out), Path(dataset).name, model_sha256, prompt_set, args.jobs or 1)
     pending = pending_problems(problems, settings)
     print(
@@ -169,12 +169,6 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     if not pending:
         return 0
 
-    config = EngineConfig(
-        runtime=RuntimeConfig(model=model),
-        pipeline=pipeline,
-        sandbox=SandboxConfig(test_seconds=test_seconds),
-        trace_dir=args.trace,
-    )
     engine = await start_engine(config)
     if engine is None:
         return 1
@@ -231,7 +225,6 @@ def records_model_sha256(folder: Path, model: str, prompt_set: str) -> str | Non
 async def _eval_command(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from engine.config import PipelineConfig
     from engine.models import PACKAGED_MODELS
     from lens.records import foreign_sources, read_records
     from lens.weights import WEIGHTS_DIR, LensMismatch, load_lens
@@ -248,12 +241,12 @@ async def _eval_command(args: argparse.Namespace) -> int:
         first = records[0]
         model, sha256, dim, prompt_set = first.model, first.model_sha256, first.embedding_dim, first.prompt_set
     else:
-        model = args.model or "default"
+        settings = Settings().with_flags(args)
+        model, prompt_set = settings.model, settings.prompt_set
         if model not in PACKAGED_MODELS:
             print("error: --lens-eval DATASET needs a packaged model (small, default)", file=sys.stderr)
             return 2
         sha256, dim = PACKAGED_MODELS[model].sha256, PACKAGED_MODELS[model].hidden_size
-        prompt_set = args.prompt_set or PipelineConfig().prompt_set
     try:
         lens = load_lens(model, sha256, dim, prompt_set, folder)
     except LensMismatch as error:

@@ -1,15 +1,29 @@
-"""Every server setting is offered by both editor clients, under the key the server reads."""
+"""Every server setting is offered by both editor clients, under the key the server reads, with the server's
+range and the server's default."""
 
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+from typing import Any
 
-from atlas_lsp.settings import RULES, SECTION
-from engine.config import CONTEXT_TOKENS
+import pytest
+
+from atlas_lsp.settings import RULES, SECTION, merge_settings
+from engine.config import BUDGETS
 
 CLIENTS = Path(__file__).resolve().parents[2] / "editor-clients"
+
+
+def vscode_settings() -> dict[str, dict[str, Any]]:
+    properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
+    return {name.removeprefix(f"{SECTION}."): schema for name, schema in properties.items()}
+
+
+def accepted(key: str, value: object) -> bool:
+    _, problems = merge_settings({key: value})
+    return not problems
 
 
 def test_every_setting_is_declared_in_the_vscode_manifest() -> None:
@@ -46,9 +60,43 @@ def test_the_vscode_server_name_and_key_are_machine_settings_like_the_server_url
         assert properties[f"{SECTION}.{key}"]["scope"] == "machine-overridable", key
 
 
-def test_the_vscode_max_tokens_range_is_the_servers() -> None:
-    properties = json.loads((CLIENTS / "vscode/package.json").read_text())["contributes"]["configuration"]["properties"]
-    assert properties[f"{SECTION}.maxTokens"]["maximum"] == CONTEXT_TOKENS
+def test_the_vscode_settings_leave_every_default_to_the_server() -> None:
+    # A default written in the manifest would be a second one, free to drift from Settings.
+    declared = vscode_settings()
+    assert {key: declared[key]["default"] for key in RULES} == dict.fromkeys(RULES)
+
+
+def test_the_neovim_plugin_leaves_every_default_to_the_server() -> None:
+    plugin = (CLIENTS / "nvim/lua/atlas/config.lua").read_text()
+    defaults = re.search(r"^M\.defaults = \{\n(.*?)^\}", plugin, re.S | re.M)
+    assert defaults is not None
+    assert re.search(r"^  settings = \{\},$", defaults.group(1), re.M)
+
+
+@pytest.mark.parametrize(
+    ("key", "bound"),
+    [
+        (key, bound)
+        for key, schema in vscode_settings().items()
+        if key in RULES
+        for bound in ("minimum", "exclusiveMinimum", "maximum")
+        if bound in schema
+    ],
+)
+def test_the_vscode_ranges_are_the_servers(key: str, bound: str) -> None:
+    limit = vscode_settings()[key][bound]
+    step = 1 if "integer" in vscode_settings()[key]["type"] else 0.5
+    inside, outside = {
+        "minimum": (limit, limit - step),
+        "exclusiveMinimum": (limit + step, limit),
+        "maximum": (limit, limit + step),
+    }[bound]
+    assert accepted(key, inside)
+    assert not accepted(key, outside)
+
+
+def test_the_vscode_budget_choices_are_the_servers() -> None:
+    assert set(vscode_settings()["budget"]["enum"]) - {None} == set(BUDGETS)
 
 
 def test_an_untrusted_vscode_workspace_cannot_choose_the_program_or_the_model_server() -> None:

@@ -111,3 +111,22 @@ def test_max_tokens_beyond_the_context_window_is_refused_with_the_real_range() -
 
 def test_max_tokens_is_bounded_by_the_embedded_models_default_context() -> None:
     assert EmbeddedSettings().context_tokens == CONTEXT_TOKENS
+
+
+def test_max_tokens_beyond_the_context_size_are_refused_naming_both() -> None:
+    settings, (problem,) = merge_settings({"contextSize": 2048, "maxTokens": 4096})
+    assert (settings.context_size, settings.max_tokens) == (2048, Settings().max_tokens)
+    assert "atlas.maxTokens" in problem.describe()
+    assert "max tokens 4096 exceed the context size 2048" in problem.describe()
+
+
+def test_a_context_size_below_max_tokens_is_refused_and_the_window_kept() -> None:
+    settings, (problem,) = merge_settings({"maxTokens": 4096}, {"contextSize": 2048})
+    assert (settings.context_size, settings.max_tokens) == (CONTEXT_TOKENS, 4096)
+    assert "atlas.contextSize" in problem.describe()
+
+
+def test_the_smallest_context_size_holds_the_default_max_tokens() -> None:
+    settings, problems = merge_settings({"contextSize": 1024})
+    assert problems == []
+    assert settings.context_size == settings.max_tokens == 1024
