@@ -13,11 +13,17 @@ import pytest
 
 from atlas_lsp.commands import doctor
 from atlas_lsp.commands.doctor import Findings, _check_gpu, _check_model, _check_server
-from atlas_lsp.settings import API_KEY_VARIABLE
-from engine.config import EmbeddedSettings
+from atlas_lsp.settings import API_KEY_VARIABLE, Settings
+from engine.config import RuntimeConfig
 from engine.runtime.gpu import Device, GpuSupport, gpu_support
 
 SERVER_URL = "http://model-server.test:8080"
+
+
+def server_config() -> RuntimeConfig:
+    """What `atlas-lsp --doctor --model SERVER_URL` checks: the runtime the shared builder makes of it."""
+    return Settings(model=SERVER_URL).engine_config().runtime
+
 
 cpu_build_only = pytest.mark.skipif(llama_cpp.llama_supports_gpu_offload(), reason="this llama.cpp build can offload")
 
@@ -52,7 +58,7 @@ def test_the_doctor_reports_the_layers_offloaded_before_the_tokens_per_second(
     small_model_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     findings = Findings()
-    anyio.run(_check_model, str(small_model_file), EmbeddedSettings(), findings)
+    anyio.run(_check_model, RuntimeConfig(model=str(small_model_file)), findings)
     shown = capsys.readouterr().out
     assert findings.problems == []
     assert "  gpu layers: 0 of 25 offloaded (gpuLayers auto, n_gpu_layers 0; the model runs on the CPU)\n" in shown
@@ -91,7 +97,7 @@ def _llama_server(n_ctx: int | None = 8192, authorizations: list[str | None] | N
 
 def test_the_doctor_passes_a_servers_chat_embeddings_and_context(capsys: pytest.CaptureFixture[str]) -> None:
     findings = Findings()
-    anyio.run(_check_server, SERVER_URL, findings, _llama_server())
+    anyio.run(_check_server, server_config(), findings, _llama_server())
     shown = capsys.readouterr().out
     assert findings.problems == []
     assert f"model {SERVER_URL}:\n  serves `served`\n  PASS: chat: 12 tokens in " in shown
@@ -104,7 +110,7 @@ def test_the_doctor_passes_a_servers_chat_embeddings_and_context(capsys: pytest.
 
 def test_a_server_context_too_small_for_atlas_lsp_is_a_problem_with_the_fix() -> None:
     findings = Findings()
-    anyio.run(_check_server, SERVER_URL, findings, _llama_server(n_ctx=2048))
+    anyio.run(_check_server, server_config(), findings, _llama_server(n_ctx=2048))
     (problem,) = findings.problems
     assert problem.startswith("context: 2048 tokens per request, fewer than 3072 tokens")
     assert "Fix: restart the server with a larger context (llama-server: `-c`" in problem
@@ -112,7 +118,7 @@ def test_a_server_context_too_small_for_atlas_lsp_is_a_problem_with_the_fix() ->
 
 def test_a_server_that_does_not_report_its_context_is_said_to_be_unchecked(capsys: pytest.CaptureFixture[str]) -> None:
     findings = Findings()
-    anyio.run(_check_server, SERVER_URL, findings, _llama_server(n_ctx=None))
+    anyio.run(_check_server, server_config(), findings, _llama_server(n_ctx=None))
     assert findings.problems == []
     assert "  UNKNOWN: context: the server does not report its context size" in capsys.readouterr().out
 
@@ -120,7 +126,7 @@ def test_a_server_that_does_not_report_its_context_is_said_to_be_unchecked(capsy
 def test_a_server_slower_than_the_threshold_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(doctor, "SLOW_TOKENS_PER_SECOND", float("inf"))
     findings = Findings()
-    anyio.run(_check_server, SERVER_URL, findings, _llama_server())
+    anyio.run(_check_server, server_config(), findings, _llama_server())
     (problem,) = findings.problems
     assert problem.startswith("chat: 12 tokens in ") and ", slower than inf tokens/s. Fix: " in problem
 
@@ -128,7 +134,7 @@ def test_a_server_slower_than_the_threshold_is_a_problem(monkeypatch: pytest.Mon
 def test_the_doctor_sends_the_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(API_KEY_VARIABLE, "from-the-environment")
     authorizations: list[str | None] = []
-    anyio.run(_check_server, SERVER_URL, Findings(), _llama_server(authorizations=authorizations))
+    anyio.run(_check_server, server_config(), Findings(), _llama_server(authorizations=authorizations))
     assert authorizations and set(authorizations) == {"Bearer from-the-environment"}
 
 
@@ -136,7 +142,7 @@ def test_a_server_that_refuses_the_key_is_a_problem_naming_the_variable(monkeypa
     monkeypatch.delenv(API_KEY_VARIABLE, raising=False)
     findings = Findings()
     refusing = httpx.MockTransport(lambda request: httpx.Response(401, json={"error": "Invalid API key"}))
-    anyio.run(_check_server, SERVER_URL, findings, refusing)
+    anyio.run(_check_server, server_config(), findings, refusing)
     (problem,) = findings.problems
     assert f"The server at {SERVER_URL} answered GET /v1/models with HTTP 401: Invalid API key" in problem
     assert "ATLAS_API_KEY" in problem

@@ -9,17 +9,16 @@ size are checked instead of a local model, with the API key from ATLAS_API_KEY.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 
 import anyio
 import httpx
 
 from atlas_lsp import __version__
-from atlas_lsp.settings import API_KEY_VARIABLE
+from atlas_lsp.settings import Settings
 from atlas_lsp.terminal import ProgressBar
 from engine.config import EmbeddedSettings, PipelineConfig, RuntimeConfig
 from engine.models import PACKAGED_MODELS, ModelError, resolve_model_file, verify_checksum
@@ -64,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
     findings = Findings()
     print(f"atlas-lsp {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})")
     _check_packages(findings)
-    if args.model and RuntimeConfig(model=args.model).uses_server:
+    runtime = Settings().with_flags(args).engine_config().runtime
+    if args.model and runtime.uses_server:
         # The server runs the model: this machine's llama.cpp build and GPU play no part.
-        anyio.run(_check_server, args.model, findings)
+        anyio.run(_check_server, runtime, findings)
     else:
         _check_llama_build()
         _check_gpu(gpu_support(), findings)
-        embedded = EmbeddedSettings() if args.gpu_layers is None else EmbeddedSettings(gpu_layers=args.gpu_layers)
         for model in [args.model] if args.model else list(PACKAGED_MODELS):
-            anyio.run(_check_model, model, embedded, findings)
+            anyio.run(_check_model, replace(runtime, model=model), findings)
     anyio.run(_check_sandbox, findings)
     if findings.problems:
         print(f"\n{len(findings.problems)} problem(s) found.")
@@ -129,9 +128,9 @@ def _no_device_fix(backends: tuple[str, ...]) -> str:
     return f"{check}; or run scripts/install.sh without ATLAS_LLAMA_CMAKE_ARGS for a CPU build."
 
 
-async def _check_model(model: str, embedded: EmbeddedSettings, findings: Findings) -> None:
+async def _check_model(config: RuntimeConfig, findings: Findings) -> None:
+    model = config.model
     print(f"\nmodel {model}:")
-    config = RuntimeConfig(model=model, embedded=embedded)
     try:
         path = await anyio.to_thread.run_sync(resolve_model_file, model)
     except ModelError as error:
@@ -152,7 +151,7 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
     except (ModelError, RuntimeFailure) as error:
         findings.fail(str(error))
         return
-    _report_offload(runtime, embedded)
+    _report_offload(runtime, config.embedded)
     try:
         started = time.monotonic()
         generation = await runtime.generate(PROBE, SamplingParams(max_tokens=48))
@@ -175,13 +174,14 @@ async def _check_model(model: str, embedded: EmbeddedSettings, findings: Finding
         await runtime.aclose()
 
 
-async def _check_server(url: str, findings: Findings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+async def _check_server(
+    config: RuntimeConfig, findings: Findings, transport: httpx.AsyncBaseTransport | None = None
+) -> None:
     """An OpenAI-compatible server's chat (and speed), embeddings and context size, each PASS or PROBLEM
     with the fix. `transport` replaces httpx's network transport (tests pass an `httpx.MockTransport`)."""
     from engine.runtime.openai_http import OpenAIRuntime
 
-    print(f"\nmodel {url}:")
-    config = RuntimeConfig(model=url, api_key=os.environ.get(API_KEY_VARIABLE) or None)
+    print(f"\nmodel {config.model}:")
     try:
         # Opening embeds a probe: a server that cannot embed is reported here, with the fix.
         runtime = await OpenAIRuntime.open(config, transport)

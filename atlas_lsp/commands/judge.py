@@ -93,8 +93,6 @@ def _argument_problem(args: argparse.Namespace) -> str:
         return "--judge needs --solutions FILE"
     if not args.out:
         return "--judge needs --out DIR"
-    if args.timeout is not None and args.timeout <= 0:
-        return "--timeout must be positive"
     if args.jobs is not None and args.jobs <= 0:
         return "--jobs must be positive"
     if args.limit is not None and args.limit <= 0:
