@@ -36,7 +36,12 @@ async def write_candidates(
     started = time.monotonic()
     generations = await calls.ask(stage, prompt_key, params, **fields)
     share = (time.monotonic() - started) / max(1, len(generations))
-    return [Candidate(program_of(task, g.text), origin, g.completion_tokens, round(share, 3)) for g in generations]
+    candidates = [
+        Candidate(program_of(task, g.text), origin, g.completion_tokens, round(share, 3)) for g in generations
+    ]
+    for candidate in candidates:
+        calls.trace("candidate", origin=candidate.origin, code=candidate.code)
+    return candidates
 
 
 async def greedy_candidate(calls: TaskCalls, task: Task, max_tokens: int) -> Candidate:

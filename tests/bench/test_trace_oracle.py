@@ -1,0 +1,27 @@
+"""The oracle ceiling of a traced run: every candidate it wrote, read back from the trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes import FakeRuntime, FakeSandbox
+
+from benchmarks.trace_oracle import traced_candidates
+from engine.config import EngineConfig, PipelineConfig
+from engine.service import Engine
+from engine.task import Example, Task
+from sandbox.worker import encode_value
+
+TASK = Task("Mbpp/1", "call", "Return twice x.", "def f(x):\n", "f", (Example("[3]", encode_value(6)),))
+
+
+async def test_every_candidate_a_traced_solve_writes_is_read_back_once(tmp_path: Path) -> None:
+    config = EngineConfig(pipeline=PipelineConfig(router=False, lens=False, candidates=4), trace_dir=str(tmp_path))
+    exploration = await Engine(FakeRuntime(), FakeSandbox(), config).explore(TASK)  # type: ignore[arg-type]
+    written = list(dict.fromkeys(candidate.code for candidate in exploration.candidates))
+    assert traced_candidates(tmp_path) == {"Mbpp/1": written}
+
+
+def test_a_trace_without_candidate_events_gives_no_problem(tmp_path: Path) -> None:
+    (tmp_path / "Mbpp_1.jsonl").write_text('{"kind": "prompt", "task": "Mbpp/1"}\n', encoding="utf-8")
+    assert traced_candidates(tmp_path) == {}
