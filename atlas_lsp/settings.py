@@ -78,6 +78,9 @@ class Settings:
     """CPU threads of the embedded model (0: one per core)."""
     context_size: int = CONTEXT_TOKENS
     """The embedded model's context window in tokens, shared by the prompts and completions decoded at once."""
+    preview: bool = False
+    """Solve's and Repair's edits ask the editor to have the user confirm them (a change annotation's
+    `needsConfirmation`): the user reviews the edit, then applies or discards it. Not engine configuration."""
     prompt_set: str = PipelineConfig.prompt_set
     """The engine's prompts (engine/prompts/NAME.toml). Not an editor setting: experiments compare them."""
     seed: int = PipelineConfig.seed
@@ -222,6 +225,7 @@ RULES = {
     "requestTimeout": _Rule("request_timeout", _seconds(3600.0)),
     "threads": _Rule("threads", _whole_number(0, 512)),
     "contextSize": _Rule("context_size", _whole_number(1024, 262144)),
+    "preview": _Rule("preview", _switch),
 }
 
 

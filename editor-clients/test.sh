@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the editor-client tests need, then run both against the real server and small model.
+# Install what the editor-client tests need, then run both against the real server and small model
+# (the Neovim preview's test against a fake model server).
 # ATLAS_VENV: the venv holding atlas-lsp (absolute, or relative to the repository; default .venv).
 # Exits non-zero if either client's test fails.
 set -euo pipefail
@@ -22,4 +23,5 @@ echo "== VS Code extension package =="
 echo "== Neovim client =="
 "$nvim" --headless --clean -l "$clients/nvim/tests/solve_spec.lua" || status=1
 "$nvim" --headless --clean -l "$clients/nvim/tests/conventions_spec.lua" || status=1
+"$nvim" --headless --clean -l "$clients/nvim/tests/preview_spec.lua" || status=1
 exit $status

@@ -184,13 +184,17 @@ async def _apply_edit(
         )
         return
     evidence_summary = evidence_text(evidence)
-    annotation = types.ChangeAnnotation(label=title, description=evidence_summary, needs_confirmation=False)
+    annotation = types.ChangeAnnotation(
+        label=title, description=evidence_summary, needs_confirmation=server.settings.preview
+    )
     workspace_edit = workspace_edit_for(snapshot, edit, server.client_capabilities, _units(server), annotation)
+    if _asks_confirmation(workspace_edit):  # the answer waits on the user, who may take a while
+        progress.report("waiting for you to accept or discard the edit")
     result = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=workspace_edit, label=title))
     if not result.applied:
         progress.final_message = "Not applied"
         reason = f": {result.failure_reason}" if result.failure_reason else ""
-        tell(server, f"{title}: the editor did not apply the answer{reason}.", types.MessageType.Warning)
+        tell(server, f"{title}: the edit was not applied{reason}.", types.MessageType.Warning)
         return
     server.findings.forget(key.uri, key.target)
     edited = _target_in(new_text, key.target)
@@ -268,6 +272,12 @@ def workspace_edit_for(
         document_changes=[types.TextDocumentEdit(text_document=document, edits=annotated)],
         change_annotations={EVIDENCE_ANNOTATION: annotation},
     )
+
+
+def _asks_confirmation(workspace_edit: types.WorkspaceEdit) -> bool:
+    """Whether the editor is to have the user confirm the edit before applying it."""
+    annotations = (workspace_edit.change_annotations or {}).values()
+    return any(annotation.needs_confirmation for annotation in annotations)
 
 
 def _text_edit(

@@ -1,9 +1,9 @@
 """A test client for the real server over stdio, and helpers to drive its jobs.
 
 The client works around two gaps of pytest-lsp 1.0.1 (see /work/shared/notes/LSP.md): it answers
-`workspace/applyEdit` (recording each edit), `window/showMessageRequest` (with the action the test
-chose) and `workspace/codeLens/refresh` (counting them), and it reads a code action that carries a
-command as a `CodeAction`, not as a bare `Command`.
+`workspace/applyEdit` (recording each edit, and saying it applied it or not as the test chose),
+`window/showMessageRequest` (with the action the test chose) and `workspace/codeLens/refresh` (counting
+them), and it reads a code action that carries a command as a `CodeAction`, not as a bare `Command`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ class AtlasTestClient(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.applied_edits: list[types.ApplyWorkspaceEditParams] = []
+        self.applies_edits = True
+        """The answer to every `workspace/applyEdit`: False plays a user who discards each edit."""
+        self.edits_reviewed = asyncio.Event()
+        """Clear it to hold the answers to `workspace/applyEdit`, as a user reviewing the edit does."""
+        self.edits_reviewed.set()
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.answer_to_message_requests = "Discard"
         self.registrations: list[types.Registration] = []
@@ -99,9 +104,12 @@ def make_client() -> AtlasTestClient:
     )
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(client: AtlasTestClient, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    async def apply_edit(
+        client: AtlasTestClient, params: types.ApplyWorkspaceEditParams
+    ) -> types.ApplyWorkspaceEditResult:
         client.applied_edits.append(params)
-        return types.ApplyWorkspaceEditResult(applied=True)
+        await client.edits_reviewed.wait()
+        return types.ApplyWorkspaceEditResult(applied=client.applies_edits)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def show_message_request(

@@ -28,6 +28,7 @@ const SERVER_KEYS = [
   "requestTimeout",
   "threads",
   "contextSize",
+  "preview",
 ] as const;
 
 export type ServerSettings = { [key in (typeof SERVER_KEYS)[number]]?: unknown };

@@ -1,12 +1,14 @@
 --- The plugin's defaults, in one place: `lsp/atlas.lua` (for `vim.lsp.enable("atlas")`), `setup()`
 --- and `:checkhealth atlas` all build their config from here.
+local preview = require("atlas.preview")
+
 local M = {}
 
 M.name = "atlas"
 
 ---@class atlas.Options
 ---@field cmd? string[] How to start the server; default `atlas-lsp` from PATH.
----@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers, repairAnalysis, servedModel, apiKey, requestTimeout, threads, contextSize.
+---@field settings? table<string, any> Server settings: model, budget, candidates, maxTokens, testSeconds, lens, traceDir, workspaceContext, contextTokens, contextExclude, gpuLayers, repairAnalysis, servedModel, apiKey, requestTimeout, threads, contextSize, preview.
 ---@field root_markers? (string|string[])[] Files that mark a project root.
 M.defaults = {
   cmd = { "atlas-lsp" },
@@ -32,6 +34,9 @@ function M.lsp_config(opts)
     init_options = as_object(vim.deepcopy(opts.settings)),
     -- The client answers the server's workspace/configuration request for the section from here.
     settings = { [M.name] = as_object(opts.settings) },
+    -- The preview of an edit (the `preview` setting), which Neovim's own client does not offer.
+    capabilities = vim.deepcopy(preview.capabilities),
+    handlers = { ["workspace/applyEdit"] = preview.apply_edit },
   }
 end
 
