@@ -6,6 +6,7 @@ examples the statement shows. Hidden tests have no field here, so no stage can r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,6 +41,15 @@ class Task:
     """Code around the function in the user's workspace (helpers it may call), if any."""
     project_root: str | None = None
     """The user's workspace folder: its modules are importable (read-only) when candidates run."""
+
+    @property
+    def function_header(self) -> str:
+        """The starter code when it is the entry point's own header (its `def` line, then its docstring), as
+        the editor's Solve and HumanEval give it; empty otherwise (MBPP's starter is a docstring alone)."""
+        if self.entry_point is None:
+            return ""
+        opens = re.search(rf"^\s*(async\s+)?def\s+{re.escape(self.entry_point)}\s*\(", self.starter_code, re.M)
+        return self.starter_code if opens else ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -35,11 +36,14 @@ class PromptSet:
         return (*self.data.get("stops", {}).get(key, ()), *function_stops)
 
     def answer_prefix(self, key: str, **fields: str) -> str:
-        """The start of the reply to the prompt at `key`, written for the model, which continues it (empty
-        unless the set gives one): a code-only reply then starts inside its code block, after the code the
-        prompt already holds (the function's signature and docstring), which the model would otherwise copy
-        token by token at decoding speed."""
+        """The start of the reply to the prompt at `key`, written for the model, which continues it: a
+        code-only reply then starts inside its code block, after the code the prompt already holds (the
+        function's header), which the model would otherwise copy token by token at decoding speed. Empty
+        unless the set gives one, and when a field it names is empty (a task with no such code)."""
         template: str = self.data.get("answer_prefix", {}).get(key, "")
+        named = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+        if not all(fields.get(name) for name in named):
+            return ""
         return template.format(**fields)
 
     @property

@@ -20,7 +20,11 @@ def program_of(task: Task, reply: str) -> str:
 
 
 def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
-    return {"statement": statement_of(calls.prompts, task), "starter_code": task.starter_code}
+    return {
+        "statement": statement_of(calls.prompts, task),
+        "starter_code": task.starter_code,
+        "header": task.function_header,
+    }
 
 
 async def write_candidates(
