@@ -43,13 +43,21 @@ class Task:
     """The user's workspace folder: its modules are importable (read-only) when candidates run."""
 
     @property
-    def function_header(self) -> str:
-        """The starter code when it is the entry point's own header (its `def` line, then its docstring), as
-        the editor's Solve and HumanEval give it; empty otherwise (MBPP's starter is a docstring alone)."""
+    def function_body_start(self) -> str:
+        """The starter code, when it is the entry point's own header (its `def` line and docstring, as the
+        editor's Solve and HumanEval give it), followed by the indentation its body starts at: where a reply
+        that writes only the body begins. Empty otherwise (MBPP's starter is a docstring alone)."""
         if self.entry_point is None:
             return ""
-        opens = re.search(rf"^\s*(async\s+)?def\s+{re.escape(self.entry_point)}\s*\(", self.starter_code, re.M)
-        return self.starter_code if opens else ""
+        opens = re.search(rf"^([ \t]*)(async\s+)?def\s+{re.escape(self.entry_point)}\s*\(", self.starter_code, re.M)
+        if opens is None:
+            return ""
+        header = self.starter_code.rstrip()
+        last_line = header.rsplit("\n", 1)[-1]
+        last_indent = last_line[: len(last_line) - len(last_line.lstrip())]
+        # Below a docstring the body is at the docstring's indentation; below the signature, one level in.
+        body_indent = last_indent if len(last_indent) > len(opens.group(1)) else opens.group(1) + "    "
+        return f"{header}\n{body_indent}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:
     return {
         "statement": statement_of(calls.prompts, task),
         "starter_code": task.starter_code,
-        "header": task.function_header,
+        # One space short of the body's indentation: the model's tokens for a word carry the space before
+        # it, and a reply started at the full indentation came back one space too deep.
+        "body_start": task.function_body_start.removesuffix(" "),
     }
 
 

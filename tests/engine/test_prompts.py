@@ -119,32 +119,32 @@ async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
 
 def test_v4_starts_a_solve_reply_inside_its_code_block_after_the_starter_code() -> None:
     v4 = load_prompt_set("v4")
-    assert v4.answer_prefix("solve.call", statement="S", header="def f(x):") == "```python\ndef f(x):\n"
+    assert v4.answer_prefix("solve.call", statement="S", body_start="def f(x):\n    ") == "```python\ndef f(x):\n    "
 
 
 def test_v4_starts_no_other_reply() -> None:
     v4 = load_prompt_set("v4")
-    assert [v4.answer_prefix(key, statement="S", header="def f(x):") for key in SEVERAL_BLOCKS] == [""] * len(
+    assert [v4.answer_prefix(key, statement="S", body_start="def f(x):\n    ") for key in SEVERAL_BLOCKS] == [""] * len(
         SEVERAL_BLOCKS
     )
 
 
 def test_v4_starts_no_reply_for_a_task_without_a_function_header() -> None:
-    assert load_prompt_set("v4").answer_prefix("solve.call", statement="S", header="") == ""
+    assert load_prompt_set("v4").answer_prefix("solve.call", statement="S", body_start="") == ""
 
 
 async def test_a_runtime_that_continues_answers_is_sent_the_start_of_the_reply() -> None:
     runtime = RecordingRuntime(continues_answers=True)
     await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", header="def f(x):"
+        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
     )
-    assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n")
+    assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n    ")
 
 
 async def test_the_reply_a_runtime_continues_reads_whole_with_the_start_it_was_given() -> None:
-    runtime = RecordingRuntime(continues_answers=True, reply="    return x\n")
+    runtime = RecordingRuntime(continues_answers=True, reply="return x\n")
     (generation,) = await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", header="def f(x):"
+        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
     )
     assert generation.text == "```python\ndef f(x):\n    return x\n"
 
@@ -152,6 +152,6 @@ async def test_the_reply_a_runtime_continues_reads_whole_with_the_start_it_was_g
 async def test_a_runtime_that_cannot_continue_answers_gets_the_prompt_alone() -> None:
     runtime = RecordingRuntime(continues_answers=False)
     await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", header="def f(x):"
+        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
     )
     assert [message.role for message in runtime.messages] == ["system", "user"]
