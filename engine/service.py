@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio
@@ -75,7 +76,8 @@ class Engine:
         """Start the model runtime (assembling a packaged model on first use), the sandbox and the Lens."""
         limits = _limits(config.sandbox)
         # Before the model, which takes seconds to load: a machine whose uid ranges are all taken says so at once.
-        sandbox = Sandbox(limits, jobs=config.sandbox.parallel or None)
+        # In a worker thread: probing the isolation starts a process, which the event loop must not wait for.
+        sandbox = await anyio.to_thread.run_sync(partial(Sandbox, limits, jobs=config.sandbox.parallel or None))
         try:
             runtime = await open_runtime(config.runtime, progress)
         except BaseException:
