@@ -49,23 +49,8 @@ vim.ui.select = function(items, opts, on_choice)
   on_choice(user.answer)
 end
 
-local passed, failed = 0, 0
-local function it(name, test)
-  local started = vim.uv.hrtime()
-  local ok, err = xpcall(test, debug.traceback)
-  local seconds = (vim.uv.hrtime() - started) / 1e9
-  if ok then
-    passed = passed + 1
-    print(("ok - %s (%.1f s)"):format(name, seconds))
-  else
-    failed = failed + 1
-    print(("not ok - %s (%.1f s)\n%s"):format(name, seconds, err))
-  end
-end
-
-local function wait_for(what, timeout_ms, probe)
-  assert(vim.wait(timeout_ms, probe, 50), ("no %s within %d s"):format(what, timeout_ms / 1000))
-end
+local spec = dofile(vim.fs.joinpath(here, "spec.lua"))
+local it, wait_for = spec.it, spec.wait_for
 
 local function buffer_text()
   return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n") .. "\n"
@@ -218,5 +203,4 @@ model_server:write(nil) -- closes its standard input, which ends it
 model_server:wait(10000)
 vim.fn.delete(workdir, "rf")
 
-print(("%d passed, %d failed"):format(passed, failed))
-os.exit(failed == 0 and 0 or 1)
+spec.finish()

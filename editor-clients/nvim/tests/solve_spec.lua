@@ -31,23 +31,8 @@ vim.api.nvim_echo = function(chunks, history, opts)
   return echo(chunks, history, opts)
 end
 
-local passed, failed = 0, 0
-local function it(name, test)
-  local started = vim.uv.hrtime()
-  local ok, err = xpcall(test, debug.traceback)
-  local seconds = (vim.uv.hrtime() - started) / 1e9
-  if ok then
-    passed = passed + 1
-    print(("ok - %s (%.1f s)"):format(name, seconds))
-  else
-    failed = failed + 1
-    print(("not ok - %s (%.1f s)\n%s"):format(name, seconds, err))
-  end
-end
-
-local function wait_for(what, timeout_ms, probe)
-  assert(vim.wait(timeout_ms, probe, 100), ("no %s within %d s"):format(what, timeout_ms / 1000))
-end
+local spec = dofile(vim.fs.joinpath(here, "spec.lua"))
+local it, wait_for = spec.it, spec.wait_for
 
 --- The block of README.md after the `nvim-setup` marker.
 local function documented_setup()
@@ -191,5 +176,4 @@ vim.wait(30000, function()
 end, 100)
 vim.fn.delete(workdir, "rf")
 
-print(("%d passed, %d failed"):format(passed, failed))
-os.exit(failed == 0 and 0 or 1)
+spec.finish()
