@@ -27,20 +27,16 @@ writes DIR/server_speculation-<model>.json and .md (DIR defaults to benchmarks/r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import shlex
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +48,7 @@ import anyio
 # are shared rather than copied.
 from editor_latency import git, machine_load, other_load, percentile, sample_cpu
 from llama_cpp import Llama
+from llama_server import free_port, running_server, server_command
 
 from atlas_lsp.bench.repair_tasks import load_repair_tasks
 from engine.candidates import statement_of
@@ -67,14 +64,9 @@ DATA = REPOSITORY / "benchmarks" / "data" / "mbpp_plus_fix.jsonl.gz"
 RESULTS = REPOSITORY / "benchmarks" / "results"
 PROMPT_KEY = "repair.unchecked"
 """The engine's direct fix when nothing was run: a rewrite from the code and the problem alone."""
-SERVED_MODEL = "small"
-"""The alias the server lists; the client takes the first model listed, whatever its name."""
 CONTEXT_TOKENS = 2048
 """As the HTTP backend's tests run the server; a direct-fix prompt and its 512-token cap fit."""
 PROMPT_LOOKUP = "prompt-lookup-decoding"
-STARTUP_SECONDS = 300.0
-"""Loading the model on a machine another benchmark keeps busy can take far longer than on an idle one."""
-STOP_SECONDS = 10.0
 WARMUP = [Message("user", "Reply with the word ok.")]
 """Pages the weights in before timing; unlike a repair prompt it leaves no long prefix in the KV cache
 that the first timed prompt would reuse."""
@@ -111,72 +103,6 @@ def repair_prompts(path: Path, count: int, max_tokens: int, prompt_set_name: str
         messages = (Message("system", prompt_set.system), Message("user", user))
         prompts.append(RepairPrompt(problem.task.task_id, messages, params))
     return prompts
-
-
-# ---------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def server_command(model_file: Path, port: int, threads: int, extra_flags: Sequence[str]) -> list[str]:
-    """The HTTP backend tests' server (one model that chats and embeds, requests never interrupted),
-    plus `extra_flags`."""
-    return [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_file),
-        "--model_alias", SERVED_MODEL,
-        # OpenAIRuntime.open embeds a probe and refuses a server that cannot embed.
-        "--embedding", "true",
-        # --logits_all stays at the server's default, true: speculation forces it on anyway, so the
-        # two configurations differ in the draft alone.
-        "--n_ctx", str(CONTEXT_TOKENS),
-        "--n_threads", str(threads),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--interrupt_requests", "false",
-        "--verbose", "false",
-        *extra_flags,
-    ]  # fmt: skip
-
-
-class ServerFailure(RuntimeError):
-    """The server exited or never answered; the message holds the end of its log."""
-
-
-@contextlib.contextmanager
-def running_server(command: Sequence[str], url: str, log: Path) -> Iterator[float]:
-    """The server started and answering /v1/models; yields the seconds that took, stops it on exit."""
-    started = time.monotonic()
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_ready(url, server, log)
-        yield time.monotonic() - started
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise ServerFailure(f"llama_cpp.server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/v1/models", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.25)
-    raise ServerFailure(f"llama_cpp.server did not answer within {STARTUP_SECONDS:g} s:\n{log.read_text()[-3000:]}")
 
 
 # ---------------------------------------------------------------- measuring
@@ -298,7 +224,7 @@ def run_configuration(
 ) -> ConfigurationRun:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = server_command(model_file, port, threads, configuration.flags)
+    command = server_command(model_file, port, threads, CONTEXT_TOKENS, configuration.flags)
     run = ConfigurationRun(configuration, command)
     load_at_start, cpu_at_start = os.getloadavg()[0], sample_cpu()
     log(f"{configuration.name}: {shlex.join(command)}")

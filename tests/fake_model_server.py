@@ -13,10 +13,11 @@ standard input closes.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,9 +26,13 @@ ADD_REPLY = "```python\ndef add(a, b):\n    return a + b\n```"
 """A right answer to tests/fixtures/lsp/add.py."""
 
 
-def _handler(reply: str) -> type[BaseHTTPRequestHandler]:
+def _handler(reply: str, connections: set[socket.socket]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the runtime's pooled client expects
+
+        def setup(self) -> None:
+            super().setup()
+            connections.add(self.connection)
 
         def do_GET(self) -> None:
             if self.path == "/v1/models":
@@ -71,8 +76,10 @@ def _handler(reply: str) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def fake_model_server(reply: str = ADD_REPLY) -> Iterator[str]:
-    """A server on a free loopback port, running in a thread; yields its URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(reply))
+    """A server on a free loopback port, running in a thread; yields its URL. On exit it also closes the
+    connections clients keep alive, as a server process that stops does."""
+    connections: set[socket.socket] = set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(reply, connections))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -81,6 +88,9 @@ def fake_model_server(reply: str = ADD_REPLY) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         thread.join()
 
 

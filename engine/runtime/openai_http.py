@@ -295,6 +295,11 @@ class OpenAIRuntime:
                         if on_text is not None:
                             on_text(text)
                     finish = choice.get("finish_reason") or finish
+        if finish is None and not done:
+            raise RuntimeFailure(
+                f"The server at {self._server.url} closed its stream mid-generation, before its end.\n"
+                "Fix: the server may have stopped, crashed or restarted: see its log, then try again."
+            )
         if finish is None:
             raise RuntimeFailure(
                 f"The server at {self._server.url} ended a generation without saying why it finished.\n"

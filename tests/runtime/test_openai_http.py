@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,35 +10,15 @@ import anyio
 import numpy as np
 import pytest
 
+from benchmarks.llama_server import SERVED_MODEL, free_port, running_server, server_command
 from engine.config import RuntimeConfig
 from engine.runtime.base import Message, RuntimeFailure, SamplingParams
 from engine.runtime.openai_http import OpenAIRuntime
 
 pytestmark = pytest.mark.model
 
-SERVED_MODEL = "small"
 ASK_FOR_CODE = [Message("user", "Write a Python function is_even(n) that returns True when n is even.")]
 ASK_FOR_ESSAY = [Message("user", "Write a long essay about the history of computing, in detail.")]
-STARTUP_SECONDS = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/v1/models", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"llama_cpp.server did not answer within {STARTUP_SECONDS:g} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -54,33 +30,11 @@ def server_url(small_model_file: Path, tmp_path_factory: pytest.TempPathFactory)
     model at every switch between chat and embeddings. `--interrupt_requests false` keeps it from
     cutting a stream short when another request queues behind it (generate_many sends several).
     """
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(small_model_file),
-        "--model_alias", SERVED_MODEL,
-        "--embedding", "true",
-        "--n_ctx", "2048",
-        "--n_threads", "2",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--interrupt_requests", "false",
-        "--verbose", "false",
-    ]  # fmt: skip
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_ready(url, server, log)
+    with running_server(server_command(small_model_file, port, threads=2, context_tokens=2048), url, log):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +137,7 @@ async def test_a_served_model_the_server_does_not_list_is_refused(server_url: st
 
 
 async def test_a_url_where_nothing_listens_names_the_url_and_how_to_start_a_server() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(RuntimeFailure) as failure:
         await OpenAIRuntime.open(RuntimeConfig(model=url))
     assert url in str(failure.value)

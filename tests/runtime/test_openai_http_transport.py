@@ -172,6 +172,23 @@ async def test_a_stream_that_breaks_after_it_started_is_not_sent_again() -> None
     assert calls == 1
 
 
+async def test_a_stream_closed_before_its_end_says_the_server_may_have_stopped() -> None:
+    async def chat(request: httpx.Request) -> httpx.Response:
+        return _streaming(_Body(_events("def")[:1]))
+
+    with pytest.raises(RuntimeFailure, match="closed its stream mid-generation") as failure:
+        await (await _open(chat)).generate(ASK, PARAMS)
+    assert "may have stopped, crashed or restarted" in str(failure.value)
+
+
+async def test_a_stream_ended_without_a_finish_reason_names_llama_cpp_servers_interruptions() -> None:
+    async def chat(request: httpx.Request) -> httpx.Response:
+        return _streaming(_Body([*_events("def")[:1], b"data: [DONE]\n\n"]))
+
+    with pytest.raises(RuntimeFailure, match="--interrupt_requests false"):
+        await (await _open(chat)).generate(ASK, PARAMS)
+
+
 async def test_an_http_error_status_names_the_url_and_the_servers_detail() -> None:
     async def chat(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"error": {"message": "the prompt exceeds the context (4096 tokens)"}})
