@@ -182,6 +182,8 @@ def _open_lens(runtime: Runtime, config: PipelineConfig) -> tuple[Lens | None, s
     if not config.lens:
         return None, "Lens off: turned off in the settings"
     model = runtime.model_id
+    if runtime.embedding_dim is None:
+        return None, f"Lens off: {runtime.backend} embeds no text"
     try:
         lens = load_lens(model, packaged_sha256(model), runtime.embedding_dim, config.prompt_set)
     except LensMismatch as mismatch:

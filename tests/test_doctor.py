@@ -74,9 +74,12 @@ def _chat_stream() -> bytes:
     return b"".join(f"data: {json.dumps(event)}\n\n".encode() for event in events) + b"data: [DONE]\n\n"
 
 
-def _llama_server(n_ctx: int | None = 8192, authorizations: list[str | None] | None = None) -> httpx.MockTransport:
-    """A llama-server that chats, embeds, and says its context at /props (none: a server without /props).
-    `authorizations` collects each request's Authorization header."""
+def _llama_server(
+    n_ctx: int | None = 8192, authorizations: list[str | None] | None = None, embeds: bool = True
+) -> httpx.MockTransport:
+    """A llama-server that chats, embeds (unless `embeds` is false: started without `--embeddings`), and
+    says its context at /props (none: a server without /props). `authorizations` collects each request's
+    Authorization header."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         if authorizations is not None:
@@ -84,6 +87,9 @@ def _llama_server(n_ctx: int | None = 8192, authorizations: list[str | None] | N
         path = request.url.path
         if path == "/v1/models":
             return httpx.Response(200, json={"data": [{"id": "served"}]})
+        if path == "/v1/embeddings" and not embeds:
+            message = "This server does not support embeddings. Start it with `--embeddings`"
+            return httpx.Response(501, json={"error": {"code": 501, "message": message}})
         if path == "/v1/embeddings":
             return httpx.Response(200, json={"data": [{"embedding": [0.5, 0.25, 0.125, 1.0]}]})
         if path == "/v1/chat/completions":
@@ -106,6 +112,15 @@ def test_the_doctor_passes_a_servers_chat_embeddings_and_context(capsys: pytest.
         "  PASS: context: 8192 tokens per request, at least 3072 tokens: 1024 for a completion (`maxTokens`) and "
         "2048 for a prompt\n"
     )
+
+
+def test_a_server_without_embeddings_is_no_problem_and_the_note_says_the_lens_stays_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    findings = Findings()
+    anyio.run(_check_server, server_config(), findings, _llama_server(embeds=False))
+    assert findings.problems == []
+    assert f"  NOTE: embeddings: The server at {SERVER_URL} cannot embed text" in capsys.readouterr().out
 
 
 def test_a_server_context_too_small_for_atlas_lsp_is_a_problem_with_the_fix() -> None:

@@ -62,7 +62,9 @@ class Runtime(Protocol):
     def model_id(self) -> str: ...
 
     @property
-    def embedding_dim(self) -> int: ...
+    def embedding_dim(self) -> int | None:
+        """The size of `embed`'s vectors; None when this runtime embeds nothing (a chat-only server)."""
+        ...
 
     @property
     def backend(self) -> str:

@@ -70,7 +70,7 @@ _TEMPLATE_ALLOWANCE = 256
 
 _START_A_SERVER = (
     "check the URL; if no server runs there, start an OpenAI-compatible one, for example "
-    "`llama-server -m model.gguf --embeddings --port 8080` or "
+    "`llama-server -m model.gguf --port 8080` or "
     "`python -m llama_cpp.server --model model.gguf --embedding true --interrupt_requests false --port 8080`, "
     "or set `model` to `small` or `default` to run the model inside atlas-lsp instead."
 )
@@ -106,18 +106,25 @@ class OpenAIRuntime:
     """A chat model served over HTTP by an OpenAI-compatible server."""
 
     def __init__(
-        self, server: _Server, model_id: str, embedding_model: str, embedding_dim: int, traits: _ServerTraits
+        self,
+        server: _Server,
+        model_id: str,
+        embedding_model: str,
+        embeddings: int | str,
+        traits: _ServerTraits,
     ) -> None:
+        """`embeddings`: the dimension of the server's embeddings, or why it serves none (with the fix)."""
         self._server = server
         self._model_id = model_id
         self._embedding_model = embedding_model
-        self._embedding_dim = embedding_dim
+        self._embeddings = embeddings
         self._traits = traits
 
     @classmethod
     async def open(cls, config: RuntimeConfig, transport: httpx.AsyncBaseTransport | None = None) -> OpenAIRuntime:
-        """Check the server answers, pick the model, learn the embedding size by embedding a probe, and
-        learn what the server offers beyond the OpenAI API (`_ServerTraits`).
+        """Check the server answers, pick the model, learn the embedding size by embedding a probe (or
+        that the server embeds nothing, which leaves only the Lens off), and learn what the server offers
+        beyond the OpenAI API (`_ServerTraits`).
 
         `transport` replaces httpx's network transport (tests pass an `httpx.MockTransport`).
         """
@@ -137,27 +144,33 @@ class OpenAIRuntime:
                 "Fix: set `servedModel` (editor setting) to the name the server expects in requests."
             )
         embedding_model = config.embedding_model or model_id
+        embeddings: int | str
         try:
-            probe = await _embed(server, embedding_model, _EMBEDDING_PROBE)
+            embeddings = len(await _embed(server, embedding_model, _EMBEDDING_PROBE))
         except HTTPStatusFailure as failure:
-            raise RuntimeFailure(
+            # llama-server serves chat or embeddings per process, and vLLM a generative model without
+            # them: only the Lens reads embeddings, so the server is still of use.
+            embeddings = (
                 f"The server at {server.url} cannot embed text with `{embedding_model}` "
-                f"(HTTP {failure.status}: {failure.detail}).\n"
-                "atlas-lsp needs embeddings for the Lens (finding related code).\n"
-                "Fix: enable embeddings on the server (llama-server `--embeddings`, "
-                "`python -m llama_cpp.server --embedding true`), or point `embedding_model` at an "
-                "embedding model the server hosts."
-            ) from failure
+                f"(HTTP {failure.status}: {failure.detail}), so the Lens stays off.\n"
+                "Fix, only to use a Lens: serve chat and embeddings from one URL (`python -m llama_cpp.server "
+                "--embedding true`), or set `embedding_model` to an embedding model this server hosts."
+            )
         entry = next((entry for entry in entries if isinstance(entry, dict) and entry.get("id") == model_id), {})
-        return cls(server, model_id, embedding_model, len(probe), await _learn_traits(server, model_id, entry))
+        return cls(server, model_id, embedding_model, embeddings, await _learn_traits(server, model_id, entry))
 
     @property
     def model_id(self) -> str:
         return self._model_id
 
     @property
-    def embedding_dim(self) -> int:
-        return self._embedding_dim
+    def embedding_dim(self) -> int | None:
+        return self._embeddings if isinstance(self._embeddings, int) else None
+
+    @property
+    def embeddings_missing(self) -> str | None:
+        """Why the server embeds nothing, with the fix; None when it embeds."""
+        return self._embeddings if isinstance(self._embeddings, str) else None
 
     @property
     def backend(self) -> str:
@@ -220,6 +233,8 @@ class OpenAIRuntime:
         ]
 
     async def embed(self, text: str) -> np.ndarray:
+        if isinstance(self._embeddings, str):
+            raise RuntimeFailure(self._embeddings)
         return await _embed(self._server, self._embedding_model, text)
 
     async def aclose(self) -> None:

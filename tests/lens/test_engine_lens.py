@@ -69,3 +69,14 @@ def test_the_engine_says_why_the_lens_is_off() -> None:
         "Lens off: no Lens weights for model 'my-own.gguf' yet",
     )
     assert _open_lens(UnknownModel(), PipelineConfig(lens=False))[1] == "Lens off: turned off in the settings"
+
+
+def test_on_a_server_that_embeds_nothing_the_lens_is_off_and_the_engine_says_so() -> None:
+    class ChatOnlyServer(FakeRuntime):
+        embedding_dim = None
+        backend = "OpenAI-compatible server at http://gpu-box:8080"
+
+    assert _open_lens(ChatOnlyServer(), PipelineConfig()) == (
+        None,
+        "Lens off: OpenAI-compatible server at http://gpu-box:8080 embeds no text",
+    )

@@ -189,6 +189,20 @@ async def test_a_stream_ended_without_a_finish_reason_names_llama_cpp_servers_in
         await (await _open(chat)).generate(ASK, PARAMS)
 
 
+async def test_a_server_that_embeds_nothing_still_chats_and_says_why_it_cannot_embed() -> None:
+    def no_embeddings(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(501, json={"error": {"message": "This server does not support embeddings."}})
+
+    async def chat(request: httpx.Request) -> httpx.Response:
+        return _streaming(_Body(_events("def")))
+
+    runtime = await _open(chat, routes={"/v1/embeddings": no_embeddings})
+    assert (await runtime.generate(ASK, PARAMS)).text == "def"
+    assert runtime.embedding_dim is None
+    with pytest.raises(RuntimeFailure, match="cannot embed text .* so the Lens stays off"):
+        await runtime.embed("def f(): pass")
+
+
 async def test_an_http_error_status_names_the_url_and_the_servers_detail() -> None:
     async def chat(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"error": {"message": "the prompt exceeds the context (4096 tokens)"}})
