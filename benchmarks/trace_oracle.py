@@ -1,12 +1,13 @@
-"""The oracle ceiling of a traced run: every candidate program it wrote, as a `--judge` solutions file.
+"""The oracle ceiling of a traced run: is any candidate program it wrote right?
 
-    python benchmarks/trace_oracle.py TRACE_DIR SOLUTIONS.jsonl
-    atlas-lsp --judge DATASET --solutions SOLUTIONS.jsonl --out DIR
+    python benchmarks/trace_oracle.py DATASET TRACE_DIR OUT.json
 
 A run with `--trace TRACE_DIR` records each candidate (`candidate` events: the greedy answer, samples,
-plans' code, repairs). The judge passes a problem when any of its given programs passes every hidden
-test, which is the ceiling no selection rule over these candidates can exceed. For reporting only: the
-run chose its answer before anything here was judged.
+plans' code, repairs). Each is graded on the problem's hidden tests as the bench grades an answer (the
+same loader and judge, so MBPP+ and LiveCodeBench files alike); a problem counts when any of its
+candidates passes, which is the ceiling no selection rule over these candidates can exceed. For
+reporting only: the run chose its answer before anything here was graded. OUT.json holds the count and,
+per problem, how many of its candidates pass.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+import anyio
+
+from atlas_lsp.bench.problems import load_bench
+from atlas_lsp.commands.bench import judge_sandbox
 
 
 def traced_candidates(trace_dir: Path) -> dict[str, list[str]]:
@@ -29,19 +36,42 @@ def traced_candidates(trace_dir: Path) -> dict[str, list[str]]:
     return programs
 
 
+async def oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]:
+    judge = judge_sandbox()
+    loaded = await load_bench(dataset, judge, set(programs), None)
+    problems = {problem.task.task_id: problem for problem in loaded.problems}
+    missing = sorted(set(programs) - set(problems))
+    if missing:
+        raise SystemExit(f"error: {dataset} has no problem {', '.join(missing)}")
+    passing: dict[str, int] = {}
+    for task_id, codes in programs.items():
+        problem, entry_point = problems[task_id], problems[task_id].task.entry_point
+        results = [
+            await judge.run(code, problem.hidden_tests, entry_point=entry_point, stop_at_first_failure=True)
+            for code in codes
+        ]
+        passing[task_id] = sum(result.passed for result in results)
+    return {
+        "dataset": dataset,
+        "problems": len(programs),
+        "oracle_passed": sum(count > 0 for count in passing.values()),
+        "candidates": sum(len(codes) for codes in programs.values()),
+        "passing_candidates": passing,
+    }
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) != 3:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
-    trace_dir, out = Path(argv[0]), Path(argv[1])
+    dataset, trace_dir, out = argv[0], Path(argv[1]), Path(argv[2])
     programs = traced_candidates(trace_dir)
     if not programs:
         print(f"no candidate events under {trace_dir}: was the run traced (--trace) by this version?", file=sys.stderr)
         return 1
-    with out.open("w", encoding="utf-8") as handle:
-        for task_id, codes in programs.items():
-            handle.write(json.dumps({"question_id": task_id, "solutions": codes}) + "\n")
-    print(f"{sum(len(codes) for codes in programs.values())} programs of {len(programs)} problems -> {out}")
+    report = anyio.run(oracle, dataset, programs)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"oracle: {report['oracle_passed']} of {report['problems']} problems have a candidate that passes -> {out}")
     return 0
 
 

@@ -50,11 +50,16 @@ async def load_bench(spec: str, judge: Sandbox, ids: set[str] | None, limit: int
     path = Path(spec)
     if spec.startswith(HUB_PREFIX):
         return load_livecodebench_hub(spec.removeprefix(HUB_PREFIX))
-    if "mbpp" in path.name.lower() or "humaneval" in path.name.lower():
+    if is_evalplus(path):
         # Computing expected outputs costs a sandbox run per problem: only for the chosen ones.
         problems, errors = await load_evalplus(path, judge, ids, limit)
         return LoadedBench(tuple(problems), tuple(errors), "full")
     return load_livecodebench(path)
+
+
+def is_evalplus(path: Path) -> bool:
+    """An evalplus file (MBPP+, HumanEval+, and sets made from them), known by its name as evalplus names them."""
+    return "mbpp" in path.name.lower() or "humaneval" in path.name.lower()
 
 
 def read_names(path: Path) -> set[str]:

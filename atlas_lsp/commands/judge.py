@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.problems import is_evalplus
     from sandbox.dataset import DatasetError, load_dataset
     from sandbox.executor import Sandbox
     from sandbox.judge import SolutionsFileError, judge, read_solutions, result_row, summarize
@@ -45,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     problem = _argument_problem(args)
     if problem:
         return _fail(problem)
+    if is_evalplus(Path(args.judge)):
+        return _fail(
+            f"{args.judge} is an evalplus file (MBPP+, HumanEval+); --judge grades LiveCodeBench-layout files. "
+            "A bench run grades its answers itself (scripts/rejudge_bench.py grades them again), and "
+            "benchmarks/trace_oracle.py grades a traced run's candidates"
+        )
     try:
         dataset = load_dataset(args.judge)
         solutions = read_solutions(args.solutions)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from fakes import FakeRuntime, FakeSandbox
 
-from benchmarks.trace_oracle import traced_candidates
+from benchmarks.trace_oracle import oracle, traced_candidates
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
 from sandbox.worker import encode_value
 
+LCB_ROWS = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox" / "lcb_rows.jsonl"
 TASK = Task("Mbpp/1", "call", "Return twice x.", "def f(x):\n", "f", (Example("[3]", encode_value(6)),))
 
 
@@ -25,3 +26,11 @@ async def test_every_candidate_a_traced_solve_writes_is_read_back_once(tmp_path:
 def test_a_trace_without_candidate_events_gives_no_problem(tmp_path: Path) -> None:
     (tmp_path / "Mbpp_1.jsonl").write_text('{"kind": "prompt", "task": "Mbpp/1"}\n', encoding="utf-8")
     assert traced_candidates(tmp_path) == {}
+
+
+async def test_a_problem_counts_when_any_of_its_candidates_passes_its_hidden_tests() -> None:
+    read = "a, b = map(int, input().split())\n"
+    wrong, right = read + "print(a - b)\n", read + "print(a + b)\n"
+    report = await oracle(str(LCB_ROWS), {"fx_sum": [wrong, right], "fx_echo": ["print('nothing')\n"]})
+    assert report["oracle_passed"] == 1
+    assert report["passing_candidates"] == {"fx_sum": 1, "fx_echo": 0}

@@ -122,6 +122,12 @@ def test_missing_dataset_exits_2_with_a_message(tmp_path: Path, capsys) -> None:
     assert "cannot read dataset" in capsys.readouterr().err
 
 
+def test_an_evalplus_dataset_exits_2_naming_what_grades_it(tmp_path: Path, capsys) -> None:
+    assert judge_command.run(judge_args(tmp_path, judge=str(tmp_path / "MbppPlus.jsonl.gz"))) == 2
+    error = capsys.readouterr().err
+    assert "is an evalplus file" in error and "benchmarks/trace_oracle.py" in error
+
+
 def test_solutions_for_no_known_question_exit_2(tmp_path: Path, capsys) -> None:
     solutions = write_solutions(tmp_path / "solutions.jsonl", [{"question_id": "elsewhere", "code": "print(1)"}])
     assert judge_command.run(judge_args(tmp_path, solutions=solutions)) == 2
