@@ -99,6 +99,9 @@ class _ServerTraits:
     context is known the count is exact (the prompt the chat template makes); elsewhere it may cover the
     messages' text only."""
     chat_fields: Mapping[str, Any] = field(default_factory=dict)
+    continuation_fields: Mapping[str, Any] | None = None
+    """Fields that make the server continue a last assistant message instead of starting a new reply;
+    None when it cannot (llama-cpp-python's server starts a new one)."""
     """Fields added to every chat request, for the one server that reads them."""
 
 
@@ -178,9 +181,7 @@ class OpenAIRuntime:
 
     @property
     def continues_answers(self) -> bool:
-        # llama-server continues a last assistant message and vLLM does with `continue_final_message`, but
-        # llama_cpp.server starts a new reply after it: not used until the server's kind is known.
-        return False
+        return self._traits.continuation_fields is not None
 
     @property
     def context_tokens(self) -> int | None:
@@ -262,8 +263,10 @@ class OpenAIRuntime:
         self, messages: Sequence[Message], params: SamplingParams, on_text: Callable[[str], None] | None
     ) -> tuple[Generation, bool]:
         """The completion, and whether the server reported its usage (else `prompt_tokens` is 0 for now)."""
+        continuation = self._traits.continuation_fields if messages[-1].role == "assistant" else None
         request: dict[str, Any] = {
             **self._traits.chat_fields,
+            **(continuation or {}),
             "model": self._model_id,
             "messages": _wire_messages(messages),
             "stream": True,
@@ -346,7 +349,11 @@ async def _learn_traits(server: _Server, model_id: str, entry: Mapping[str, Any]
     only the OpenAI API."""
     max_model_len = entry.get("max_model_len")
     if isinstance(max_model_len, int):
-        return _ServerTraits(max_model_len, partial(_count_with_vllm, server, model_id))
+        return _ServerTraits(
+            max_model_len,
+            partial(_count_with_vllm, server, model_id),
+            continuation_fields={"continue_final_message": True, "add_generation_prompt": False},
+        )
     props = await _unless_absent(server.get_json("/props"))
     settings = props.get("default_generation_settings") if isinstance(props, dict) else None
     if isinstance(settings, dict):
@@ -355,6 +362,9 @@ async def _learn_traits(server: _Server, model_id: str, entry: Mapping[str, Any]
             n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None,
             partial(_count_with_llama_server, server),
             chat_fields={"cache_prompt": True},
+            # It continues a last assistant message by itself ("assistant prefill", on unless started
+            # with --no-prefill-assistant).
+            continuation_fields={},
         )
     counted = await _unless_absent(
         server.post_json("/extras/tokenize/count", {"model": model_id, "input": _EMBEDDING_PROBE})

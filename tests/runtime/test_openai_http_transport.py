@@ -316,6 +316,43 @@ async def test_servers_other_than_llama_server_are_not_sent_cache_prompt() -> No
     assert "cache_prompt" not in bodies[0]
 
 
+ANSWER_START = [*ASK, Message("assistant", "```python\ndef is_even(n):\n    ")]
+
+
+async def _first_request(routes: dict[str, Route] | None, messages: list[Message]) -> tuple[OpenAIRuntime, dict]:
+    bodies: list[dict[str, object]] = []
+
+    async def chat(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return _streaming(_Body(_events("return n % 2 == 0")))
+
+    runtime = await _open(chat, routes)
+    await runtime.generate(messages, PARAMS)
+    return runtime, bodies[0]
+
+
+async def test_vllm_is_asked_to_continue_a_started_answer() -> None:
+    runtime, body = await _first_request(_vllm(max_model_len=4096, prompt_tokens=3), ANSWER_START)
+    assert runtime.continues_answers
+    assert (body["continue_final_message"], body["add_generation_prompt"]) == (True, False)
+
+
+async def test_vllm_starts_a_new_reply_as_usual_when_no_answer_was_started() -> None:
+    _, body = await _first_request(_vllm(max_model_len=4096, prompt_tokens=3), ASK)
+    assert "continue_final_message" not in body and "add_generation_prompt" not in body
+
+
+async def test_llama_server_continues_a_started_answer_by_itself() -> None:
+    runtime, body = await _first_request(_llama_server(n_ctx=4096), ANSWER_START)
+    assert runtime.continues_answers
+    assert body["messages"][-1] == {"role": "assistant", "content": ANSWER_START[-1].content}
+
+
+async def test_a_server_of_unknown_kind_is_not_trusted_to_continue_an_answer() -> None:
+    runtime, _ = await _first_request(None, ASK)
+    assert not runtime.continues_answers
+
+
 async def test_the_context_size_is_read_from_llama_servers_props() -> None:
     runtime = await _open(_answer_ok, _llama_server(n_ctx=4096))
     assert runtime.context_tokens == 4096
