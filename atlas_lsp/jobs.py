@@ -33,6 +33,7 @@ class JobRegistry:
     def __init__(self) -> None:
         self._running: dict[JobKey, asyncio.Task[None]] = {}
         self._by_progress_token: dict[str, asyncio.Task[Any]] = {}
+        self._cancel_answers: dict[asyncio.Task[Any], Callable[[], None]] = {}
 
     def start(self, key: JobKey, job: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
         """Run `job()` as a task; raises AlreadyRunning while another job holds `key`.
@@ -58,11 +59,29 @@ class JobRegistry:
         finally:
             del self._by_progress_token[token]
 
+    @contextmanager
+    def answering_cancel_with(self, answer: Callable[[], None]) -> Iterator[None]:
+        """While the block runs, a Cancel pressed on the progress of the job running it calls `answer`
+        instead of cancelling the job: for a wait that only the user can end, such as an edit the editor
+        holds for review (cancelling the job would not take the edit back)."""
+        job = asyncio.current_task()
+        assert job is not None
+        self._cancel_answers[job] = answer
+        try:
+            yield
+        finally:
+            del self._cancel_answers[job]
+
     def cancel_by_progress_token(self, token: str) -> None:
         """The Cancel button of a progress: a token of no running job (already ended) is ignored."""
         task = self._by_progress_token.get(token)
-        if task is not None:
+        if task is None:
+            return
+        answer = self._cancel_answers.get(task)
+        if answer is None:
             task.cancel()
+        else:
+            answer()
 
     async def cancel_all(self) -> None:
         """Cancel every job and wait until each has stopped."""

@@ -128,7 +128,9 @@ async def _job(
             return
         except Exception as error:  # an engine failure must not take the server down with it
             progress.final_message = "Failed"
-            tell(server, f"{title} failed: {error}. Details are in the output log.", types.MessageType.Error)
+            # The runtime's messages end with their fix, a sentence of its own.
+            reason = str(error).rstrip(". ")
+            tell(server, f"{title} failed: {reason}. Details are in the output log.", types.MessageType.Error)
             log(server, f"{title} failed\n{traceback.format_exc()}", types.MessageType.Error)
             return
         if isinstance(outcome, Verdict):
@@ -190,7 +192,12 @@ async def _apply_edit(
     workspace_edit = workspace_edit_for(snapshot, edit, server.client_capabilities, _units(server), annotation)
     if _asks_confirmation(workspace_edit):  # the answer waits on the user, who may take a while
         progress.report("waiting for you to accept or discard the edit")
-    result = await server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=workspace_edit, label=title))
+    # Once sent, the edit is the editor's: a Cancel cannot take it back (VS Code's preview would still apply
+    # it), so the job waits for the answer, to show the lens of an applied edit or say it was not applied.
+    with server.jobs.answering_cancel_with(lambda: tell(server, f"{title}: {TOO_LATE_TO_CANCEL}")):
+        result = await server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=workspace_edit, label=title)
+        )
     if not result.applied:
         progress.final_message = "Not applied"
         reason = f": {result.failure_reason}" if result.failure_reason else ""
@@ -206,6 +213,8 @@ async def _apply_edit(
     usage = f"confidence {edit.answer.confidence:.2f}; {edit.answer.tokens_out} tokens"
     log(server, f"{title}: applied; {checked}; {usage}")
 
+
+TOO_LATE_TO_CANCEL = "the edit is already with the editor; discard it there, or undo it once applied."
 
 APPLY_ANYWAY = "Apply anyway"
 

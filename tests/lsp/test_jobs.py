@@ -75,3 +75,22 @@ async def test_cancel_on_a_token_of_no_running_job_is_ignored() -> None:
     await asyncio.sleep(0)
     assert not job.cancelled()
     job.cancel()
+
+
+async def test_cancel_while_the_job_waits_on_the_user_is_answered_instead() -> None:
+    jobs = JobRegistry()
+    answers: list[str] = []
+    waiting, release = asyncio.Event(), asyncio.Event()
+
+    async def reviewed() -> None:
+        with jobs.answering_cancel_with(lambda: answers.append("too late")):
+            waiting.set()
+            await release.wait()
+
+    job = jobs.start(KEY, reviewed)
+    with jobs.cancellable_by("atlas-1", job):
+        await waiting.wait()
+        jobs.cancel_by_progress_token("atlas-1")
+        release.set()
+        await job
+        assert answers == ["too late"]

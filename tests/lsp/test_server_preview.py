@@ -15,6 +15,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
+from atlas_lsp.features.commands import TOO_LATE_TO_CANCEL
 from tests.fake_model_server import fake_model_server
 from tests.lsp.conftest import FIXTURES, SERVER_COMMAND, AtlasTestClient, initialize, make_client, until
 
@@ -109,6 +110,25 @@ async def test_an_applied_edit_shows_its_evidence_lens(
 ) -> None:
     await initialize(client, settings(model_url, preview=True))
     uri, _ = await solve(client, stub_file)
+    (lens,) = await client.code_lenses(uri)
+    assert lens.command is not None and lens.command.title == annotation_of(client.applied_edits[0]).description
+
+
+async def test_a_cancel_while_the_edit_waits_for_its_review_leaves_the_edit_to_the_user(
+    client: AtlasTestClient, model_url: str, stub_file: Path
+) -> None:
+    # VS Code keeps the Refactor Preview open after a Cancel and still applies the edit if the user says so.
+    client.edits_reviewed.clear()
+    await initialize(client, settings(model_url, preview=True))
+    uri = await client.open_document(stub_file)
+    token = await client.start_action(uri, 0, "ATLAS: Solve")
+    await until(lambda: len(client.applied_edits) == 1, timeout=120)
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    too_late = f"ATLAS: Solve add: {TOO_LATE_TO_CANCEL}"
+    await until(lambda: any(message.message == too_late for message in client.messages))
+    client.edits_reviewed.set()  # the user applies the edit in the preview
+    end = await client.job_end(token)
+    assert end.message is not None and end.message.startswith("Applied")
     (lens,) = await client.code_lenses(uri)
     assert lens.command is not None and lens.command.title == annotation_of(client.applied_edits[0]).description
 

@@ -1,7 +1,7 @@
 /**
  * A stand-in for the `vscode` module, enough for the extension and vscode-languageclient to start,
  * talk to the real server and react to a settings change. It records what the user would see
- * (messages, the status bar, the output channel); every member it does not model is inert.
+ * (messages, the status bar, progress, the output channel); every member it does not model is inert.
  */
 import Module from "node:module";
 import { pathToFileURL } from "node:url";
@@ -11,6 +11,10 @@ type Listener = (event: unknown) => void;
 export class FakeVscode {
   readonly messages: string[] = [];
   readonly statusTexts: string[] = [];
+  /** The status bar item as the extension last set it. */
+  statusItem: { text?: string; tooltip?: string; command?: string } = {};
+  /** The titles of the progress shown (the language client's progress of each job), in order. */
+  readonly progressTitles: string[] = [];
   readonly output: string[] = [];
   readonly commands = new Map<string, (...args: unknown[]) => unknown>();
   private readonly configurationListeners: Listener[] = [];
@@ -86,7 +90,7 @@ export class FakeVscode {
         createOutputChannel: () =>
           inertExcept({ append: (text: string) => fake.output.push(text), appendLine: (text: string) => fake.output.push(`${text}\n`) }),
         createStatusBarItem: () =>
-          new Proxy({} as Record<string | symbol, unknown>, {
+          new Proxy((fake.statusItem = {}) as Record<string | symbol, unknown>, {
             set: (item, key, value) => {
               item[key] = value;
               if (key === "text") fake.statusTexts.push(String(value));
@@ -94,6 +98,11 @@ export class FakeVscode {
             },
             get: (item, key) => (key in item ? item[key] : () => undefined),
           }),
+        withProgress: (options: { title?: string }, task: (progress: unknown, token: unknown) => Promise<unknown>) => {
+          fake.progressTitles.push(options.title ?? "");
+          const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+          return task({ report: () => undefined }, token);
+        },
         showErrorMessage: said,
         showWarningMessage: said,
         showInformationMessage: said,

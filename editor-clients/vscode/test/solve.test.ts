@@ -218,6 +218,7 @@ describe("launch and settings", () => {
     assert.equal(manifest.engines.vscode, "^1.82.0");
     const contributed: string[] = (manifest.contributes.commands ?? []).map((command: { command: string }) => command.command);
     assert.deepEqual(contributed.filter((id) => ["atlas.solve", "atlas.verify", "atlas.repair"].includes(id)), []);
+    assert.ok(contributed.includes("atlas.client.cancelJob"), "the extension's own Cancel Job command is in the palette");
   });
 });
 
