@@ -50,6 +50,18 @@ async def solve(client: AtlasTestClient, stub_file: Path) -> tuple[str, types.Wo
     return uri, end
 
 
+async def solve_until_the_edit_waits_for_review(
+    client: AtlasTestClient, model_url: str, stub_file: Path
+) -> tuple[str, str]:
+    """A Solve with preview on, held where the editor shows its edit for review; its document and token."""
+    client.edits_reviewed.clear()
+    await initialize(client, settings(model_url, preview=True))
+    uri = await client.open_document(stub_file)
+    token = await client.start_action(uri, 0, "ATLAS: Solve")
+    await until(lambda: len(client.applied_edits) == 1, timeout=120)
+    return uri, token
+
+
 def annotation_of(params: types.ApplyWorkspaceEditParams) -> types.ChangeAnnotation:
     (annotation,) = (params.edit.change_annotations or {}).values()
     return annotation
@@ -118,11 +130,7 @@ async def test_a_cancel_while_the_edit_waits_for_its_review_leaves_the_edit_to_t
     client: AtlasTestClient, model_url: str, stub_file: Path
 ) -> None:
     # VS Code keeps the Refactor Preview open after a Cancel and still applies the edit if the user says so.
-    client.edits_reviewed.clear()
-    await initialize(client, settings(model_url, preview=True))
-    uri = await client.open_document(stub_file)
-    token = await client.start_action(uri, 0, "ATLAS: Solve")
-    await until(lambda: len(client.applied_edits) == 1, timeout=120)
+    uri, token = await solve_until_the_edit_waits_for_review(client, model_url, stub_file)
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     too_late = f"ATLAS: Solve add: {TOO_LATE_TO_CANCEL}"
     await until(lambda: any(message.message == too_late for message in client.messages))
@@ -136,11 +144,7 @@ async def test_a_cancel_while_the_edit_waits_for_its_review_leaves_the_edit_to_t
 async def test_code_actions_stay_quick_while_an_edit_waits_for_its_review(
     client: AtlasTestClient, model_url: str, stub_file: Path
 ) -> None:
-    client.edits_reviewed.clear()
-    await initialize(client, settings(model_url, preview=True))
-    uri = await client.open_document(stub_file)
-    token = await client.start_action(uri, 0, "ATLAS: Solve")
-    await until(lambda: len(client.applied_edits) == 1, timeout=120)
+    uri, token = await solve_until_the_edit_waits_for_review(client, model_url, stub_file)
     round_trips = []
     for _ in range(10):
         started = time.monotonic()
