@@ -99,10 +99,10 @@ class _ServerTraits:
     context is known the count is exact (the prompt the chat template makes); elsewhere it may cover the
     messages' text only."""
     chat_fields: Mapping[str, Any] = field(default_factory=dict)
+    """Fields added to every chat request, for the one server that reads them."""
     continuation_fields: Mapping[str, Any] | None = None
     """Fields that make the server continue a last assistant message instead of starting a new reply;
     None when it cannot (llama-cpp-python's server starts a new one)."""
-    """Fields added to every chat request, for the one server that reads them."""
 
 
 class OpenAIRuntime:
