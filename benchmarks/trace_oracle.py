@@ -1,13 +1,14 @@
 """The oracle ceiling of a traced run: is any candidate program it wrote right?
 
-    python benchmarks/trace_oracle.py DATASET TRACE_DIR OUT.json
+    python benchmarks/trace_oracle.py DATASET TRACE_DIR OUT.json [--task repair]
 
 A run with `--trace TRACE_DIR` records each candidate (`candidate` events: the greedy answer, samples,
 plans' code, repairs). Each is graded on the problem's hidden tests as the bench grades an answer (the
-same loader and judge, so MBPP+ and LiveCodeBench files alike); a problem counts when any of its
-candidates passes, which is the ceiling no selection rule over these candidates can exceed. For
-reporting only: the run chose its answer before anything here was graded. OUT.json holds the count and,
-per problem, how many of its candidates pass.
+same loader and judge, so MBPP+ and LiveCodeBench files alike; with `--task repair`, a repair run's
+candidate is put into the buggy file as the editor's Repair would and the file judged on the task's
+hidden check); a problem counts when any of its candidates passes, which is the ceiling no selection
+rule over these candidates can exceed. For reporting only: the run chose its answer before anything
+here was graded. OUT.json holds the count and, per problem, how many of its candidates pass.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from typing import Any
 import anyio
 
 from atlas_lsp.bench.problems import load_bench
+from atlas_lsp.bench.repair_judge import judge_answer
+from atlas_lsp.bench.repair_tasks import load_repair_tasks
 from atlas_lsp.commands.bench import judge_sandbox
+from atlas_lsp.features.rewrite import UnusableAnswer
 
 
 def traced_candidates(trace_dir: Path) -> dict[str, list[str]]:
@@ -51,6 +55,31 @@ async def oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]
             for code in codes
         ]
         passing[task_id] = sum(result.passed for result in results)
+    return _report(dataset, programs, passing)
+
+
+async def repair_oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]:
+    """The same ceiling for a repair run: each candidate function in the buggy file, on the hidden check."""
+    judge = judge_sandbox()
+    loaded = load_repair_tasks(Path(dataset), set(programs))
+    problems = {problem.task.task_id: problem for problem in loaded.problems}
+    missing = sorted(set(programs) - set(problems))
+    if missing:
+        raise SystemExit(f"error: {dataset} has no repair task {', '.join(missing)}")
+    passing: dict[str, int] = {}
+    for task_id, codes in programs.items():
+        problem, count = problems[task_id], 0
+        for code in codes:
+            try:
+                edited = problem.task.edited(code)
+            except UnusableAnswer:
+                continue  # the editor could not put it in the file: it fixes nothing
+            count += (await judge_answer(problem, edited, judge)).passed
+        passing[task_id] = count
+    return _report(dataset, programs, passing)
+
+
+def _report(dataset: str, programs: dict[str, list[str]], passing: dict[str, int]) -> dict[str, Any]:
     return {
         "dataset": dataset,
         "problems": len(programs),
@@ -61,7 +90,8 @@ async def oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
+    repair = argv[3:] == ["--task", "repair"]
+    if len(argv) != 3 and not repair:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
     dataset, trace_dir, out = argv[0], Path(argv[1]), Path(argv[2])
@@ -69,7 +99,7 @@ def main(argv: list[str]) -> int:
     if not programs:
         print(f"no candidate events under {trace_dir}: was the run traced (--trace) by this version?", file=sys.stderr)
         return 1
-    report = anyio.run(oracle, dataset, programs)
+    report = anyio.run(repair_oracle if repair else oracle, dataset, programs)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"oracle: {report['oracle_passed']} of {report['problems']} problems have a candidate that passes -> {out}")
     return 0

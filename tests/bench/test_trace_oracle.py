@@ -6,13 +6,14 @@ from pathlib import Path
 
 from fakes import FakeRuntime, FakeSandbox
 
-from benchmarks.trace_oracle import oracle, traced_candidates
+from benchmarks.trace_oracle import oracle, repair_oracle, traced_candidates
 from engine.config import EngineConfig, PipelineConfig
 from engine.service import Engine
 from engine.task import Example, Task
 from sandbox.worker import encode_value
 
 LCB_ROWS = Path(__file__).resolve().parent.parent / "fixtures" / "sandbox" / "lcb_rows.jsonl"
+REPAIR_ROWS = Path(__file__).resolve().parent.parent / "fixtures" / "repair" / "humanevalpack_rows.jsonl"
 TASK = Task("Mbpp/1", "call", "Return twice x.", "def f(x):\n", "f", (Example("[3]", encode_value(6)),))
 
 
@@ -34,3 +35,10 @@ async def test_a_problem_counts_when_any_of_its_candidates_passes_its_hidden_tes
     report = await oracle(str(LCB_ROWS), {"fx_sum": [wrong, right], "fx_echo": ["print('nothing')\n"]})
     assert report["oracle_passed"] == 1
     assert report["passing_candidates"] == {"fx_sum": 1, "fx_echo": 0}
+
+
+async def test_a_repair_task_counts_when_any_candidate_put_into_its_file_passes_the_hidden_check() -> None:
+    wrong, right = "def add_one(x):\n    return x + 2\n", "def add_one(x):\n    return x + 1\n"
+    report = await repair_oracle(str(REPAIR_ROWS), {"Fixture/0": [wrong, right], "Fixture/1": ["not python ("]})
+    assert report["oracle_passed"] == 1
+    assert report["passing_candidates"] == {"Fixture/0": 1, "Fixture/1": 0}
