@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -25,6 +26,8 @@ from atlas_lsp.bench.repair_judge import judge_answer
 from atlas_lsp.bench.repair_tasks import load_repair_tasks
 from atlas_lsp.commands.bench import judge_sandbox
 from atlas_lsp.features.rewrite import UnusableAnswer
+
+P = TypeVar("P")
 
 
 def traced_candidates(trace_dir: Path) -> dict[str, list[str]]:
@@ -43,43 +46,43 @@ def traced_candidates(trace_dir: Path) -> dict[str, list[str]]:
 async def oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]:
     judge = judge_sandbox()
     loaded = await load_bench(dataset, judge, set(programs), None)
-    problems = {problem.task.task_id: problem for problem in loaded.problems}
-    missing = sorted(set(programs) - set(problems))
-    if missing:
-        raise SystemExit(f"error: {dataset} has no problem {', '.join(missing)}")
-    passing: dict[str, int] = {}
-    for task_id, codes in programs.items():
-        problem, entry_point = problems[task_id], problems[task_id].task.entry_point
-        results = [
-            await judge.run(code, problem.hidden_tests, entry_point=entry_point, stop_at_first_failure=True)
-            for code in codes
-        ]
-        passing[task_id] = sum(result.passed for result in results)
-    return _report(dataset, programs, passing)
+    problems = _every_traced(dataset, programs, {problem.task.task_id: problem for problem in loaded.problems})
+
+    async def passes(task_id: str, code: str) -> bool:
+        problem = problems[task_id]
+        hidden, entry_point = problem.hidden_tests, problem.task.entry_point
+        return (await judge.run(code, hidden, entry_point=entry_point, stop_at_first_failure=True)).passed
+
+    return await _ceiling(dataset, programs, passes)
 
 
 async def repair_oracle(dataset: str, programs: dict[str, list[str]]) -> dict[str, Any]:
     """The same ceiling for a repair run: each candidate function in the buggy file, on the hidden check."""
     judge = judge_sandbox()
     loaded = load_repair_tasks(Path(dataset), set(programs))
-    problems = {problem.task.task_id: problem for problem in loaded.problems}
+    problems = _every_traced(dataset, programs, {problem.task.task_id: problem for problem in loaded.problems})
+
+    async def passes(task_id: str, code: str) -> bool:
+        try:
+            edited = problems[task_id].task.edited(code)
+        except UnusableAnswer:
+            return False  # the editor could not put it in the file: it fixes nothing
+        return (await judge_answer(problems[task_id], edited, judge)).passed
+
+    return await _ceiling(dataset, programs, passes)
+
+
+def _every_traced(dataset: str, programs: dict[str, list[str]], problems: dict[str, P]) -> dict[str, P]:
     missing = sorted(set(programs) - set(problems))
     if missing:
-        raise SystemExit(f"error: {dataset} has no repair task {', '.join(missing)}")
-    passing: dict[str, int] = {}
-    for task_id, codes in programs.items():
-        problem, count = problems[task_id], 0
-        for code in codes:
-            try:
-                edited = problem.task.edited(code)
-            except UnusableAnswer:
-                continue  # the editor could not put it in the file: it fixes nothing
-            count += (await judge_answer(problem, edited, judge)).passed
-        passing[task_id] = count
-    return _report(dataset, programs, passing)
+        raise SystemExit(f"error: {dataset} has no problem {', '.join(missing)}")
+    return problems
 
 
-def _report(dataset: str, programs: dict[str, list[str]], passing: dict[str, int]) -> dict[str, Any]:
+async def _ceiling(
+    dataset: str, programs: dict[str, list[str]], passes: Callable[[str, str], Awaitable[bool]]
+) -> dict[str, Any]:
+    passing = {task_id: sum([await passes(task_id, code) for code in codes]) for task_id, codes in programs.items()}
     return {
         "dataset": dataset,
         "problems": len(programs),
