@@ -31,12 +31,6 @@ from llama_cpp import Llama
 from engine.models import resolve_model_file
 
 RESULTS = Path(__file__).parent / "results"
-POLICIES = [
-    (ngrams, limit, adaptive)
-    for ngrams in ((3, 2), (4, 3), (5, 4))
-    for limit in (4, 8, 16)
-    for adaptive in (False, True)
-]
 
 
 @dataclass(frozen=True)
@@ -47,6 +41,14 @@ class Policy:
 
     def __str__(self) -> str:
         return f"n-grams {'/'.join(map(str, self.ngrams))}, up to {self.limit}{', adaptive' if self.adaptive else ''}"
+
+
+POLICIES = [
+    Policy(ngrams, limit, adaptive)
+    for ngrams in ((3, 2), (4, 3), (5, 4))
+    for limit in (4, 8, 16)
+    for adaptive in (False, True)
+]
 
 
 class History:
@@ -127,8 +129,7 @@ def main() -> None:
     print(f"without drafts: {baseline:.1f} s of decoding (one sequence, {cost(1):.1f} ms a step)\n")
     print("| policy | steps | guessed tokens fed | accepted | est. decode s | vs without |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for ngrams, limit, adaptive in POLICIES:
-        policy = Policy(ngrams, limit, adaptive)
+    for policy in POLICIES:
         steps = [step for prompt, completion in pairs for step in replay(prompt, completion, policy)]
         seconds = sum(cost(fed) for fed, _ in steps) / 1000
         guessed, accepted = sum(fed - 1 for fed, _ in steps), sum(a for _, a in steps)
