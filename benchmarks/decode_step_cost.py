@@ -28,12 +28,15 @@ from typing import Any
 import anyio
 import llama_cpp
 
+# Run as a script, this folder is on sys.path: the batching benchmark's prompt and samples are reused.
+from batched_generation import PROMPT, sampled
+
 from engine.config import EmbeddedSettings
 from engine.models import resolve_model_file
 from engine.runtime.base import Message, SamplingParams
 from engine.runtime.embedded import EmbeddedRuntime
 
-PROMPT = [Message("user", "Write a detailed tutorial on implementing a binary search tree in Python, with code.")]
+MESSAGES = [Message("user", PROMPT)]
 RESULTS = Path(__file__).parent / "results"
 SEQUENCES = (1, 2, 3, 4, 8)
 FED_TOKENS = (1, 2, 4, 8, 16)
@@ -43,11 +46,10 @@ async def per_sequence_count(runtime: EmbeddedRuntime, tokens: int, repeats: int
     rows = []
     for k in SEQUENCES:
         step_ms, rates = [], []
-        for repeat in range(repeats):
+        for _ in range(repeats):
             stats = runtime.stats
             seconds, steps, decoded = stats.decode_seconds, stats.decode_steps, stats.tokens_decoded
-            params = [SamplingParams(temperature=0.8, max_tokens=tokens, seed=repeat * 100 + i) for i in range(k)]
-            await runtime.generate_many(PROMPT, params)
+            await runtime.generate_many(MESSAGES, sampled(k, tokens))
             spent = stats.decode_seconds - seconds
             step_ms.append(1000 * spent / (stats.decode_steps - steps))
             rates.append((stats.tokens_decoded - decoded) / spent)
@@ -85,7 +87,7 @@ def per_fed_tokens(runtime: EmbeddedRuntime, repeats: int) -> list[dict[str, Any
 async def measure(model: str, tokens: int, repeats: int) -> dict[str, Any]:
     runtime = await EmbeddedRuntime.open(resolve_model_file(model), EmbeddedSettings(), model)
     try:
-        await runtime.generate(PROMPT, SamplingParams(max_tokens=4))  # warm-up
+        await runtime.generate(MESSAGES, SamplingParams(max_tokens=4))  # warm-up
         load_before = os.getloadavg()[0]
         sequences = await per_sequence_count(runtime, tokens, repeats)
         fed = per_fed_tokens(runtime, repeats)
