@@ -27,6 +27,7 @@ HEADLESS_MODES = {
     "lens_collect": ("lens", "run_collect"),
     "lens_train": ("lens", "run_train"),
     "lens_eval": ("lens", "run_eval"),
+    "lens_read": ("lens", "run_read"),
     "install_model": ("install_model", "run"),
     "solve": ("edit", "run"),
     "verify": ("edit", "run"),
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lens-eval",
         metavar="DATASET|DIR",
         help="measure the Lens on problems it was not trained on (report to --out)",
+    )
+    modes.add_argument(
+        "--lens-read",
+        nargs=2,
+        metavar=("RECORDS_DIR", "DATASET"),
+        help="read (embed) every candidate a run recorded with --record as the Lens does, into --out",
     )
     for action, what in (
         ("solve", "write FUNCTION (or the program of FILE's docstring) and print the diff"),

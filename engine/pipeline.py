@@ -21,7 +21,7 @@ from engine.runtime.base import Runtime, SamplingParams
 from engine.stages import DIRECT_FIX, PLAN_SKETCH, PLANNED_CODE, REPAIR, SELF_TESTS
 from engine.stages.generate import greedy_candidate, planned_candidate, sampled_candidates
 from engine.stages.plan import make_plans
-from engine.stages.read import read_candidates
+from engine.stages.read import embed_readings, read_candidates
 from engine.stages.repair import direct_fixes, propose_repairs
 from engine.stages.select import Choice, rank_clusters, viable_indices
 from engine.stages.self_tests import generate_tests
@@ -32,6 +32,8 @@ from lens.features import CandidateReading
 from sandbox.worker import encode_value
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from lens.scoring import Lens
 
 SELF_TEST_COUNT = 6
@@ -128,6 +130,10 @@ class Pipeline:
         """The Lens's inputs for the candidates at `indices`: the model's reading of each, and its features."""
         codes = [candidate.code for candidate in exploration.candidates]
         return await read_candidates(self._runtime, self._prompts, task, codes, exploration.behaviours, indices)
+
+    async def read_codes(self, task: Task, codes: Sequence[str]) -> list[np.ndarray]:
+        """The model's reading (embedding) of each code as the Lens reads a candidate for `task`."""
+        return await embed_readings(self._runtime, self._prompts, task, codes)
 
     async def _explore(self, calls: TaskCalls, task: Task) -> Exploration:
         calls.trace(

@@ -27,6 +27,8 @@ from sandbox.executor import Sandbox
 from sandbox.limits import MIB, Limits
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from lens.scoring import Lens
 
 __all__ = [
@@ -150,6 +152,10 @@ class Engine:
         """The Lens's inputs (embedding and features) for the candidates at `indices` (all by default)."""
         chosen = range(len(exploration.candidates)) if indices is None else indices
         return await self._pipeline.read(task, exploration, chosen)
+
+    async def read_codes(self, task: Task, codes: Sequence[str]) -> list[np.ndarray]:
+        """The Lens's reading (the model's embedding) of codes written for `task`, e.g. recorded candidates."""
+        return await self._pipeline.read_codes(task, codes)
 
     async def verify(self, task: Task, code: str, on_event: EventCallback | None = None) -> VerifyReport:
         return await self._pipeline.verify(task, code, on_event or _ignore)

@@ -172,18 +172,27 @@ def cross_validated_energies(
     groups, and each group is scored by a network trained (and stopped early) on the others alone.
     With few problems this measures generalisation to new problems with all of them, where one
     held-out split would leave too few to measure or to train on."""
+    lenses = fold_lenses(records, folds, settings)
+    energies = np.zeros(len(records), dtype=np.float32)
+    for index, record in enumerate(records):
+        energies[index] = lenses[record.split_key].energies_of(record.input_vector()[None, :])[0]
+    return energies
+
+
+def fold_lenses(
+    records: Sequence[LensRecord], folds: int, settings: TrainSettings = TrainSettings()
+) -> dict[str, Lens]:
+    """For each problem (by split key), a Lens trained without it: one network per fold of problems,
+    trained on the other folds. The selection lab scores each problem with its own."""
     if folds < 2:
         raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
     _single_source(records)
-    energies = np.zeros(len(records), dtype=np.float32)
-    fold = np.array([fold_of(record.split_key, folds) for record in records])
-    for k in range(folds):
-        held_out = np.flatnonzero(fold == k)
-        if not len(held_out):
-            continue
-        lens = train_lens([record for record, f in zip(records, fold, strict=True) if f != k], settings)
-        energies[held_out] = lens.energies_of(np.stack([records[int(i)].input_vector() for i in held_out]))
-    return energies
+    fold = {record.split_key: fold_of(record.split_key, folds) for record in records}
+    lenses: dict[str, Lens] = {}
+    for k in sorted(set(fold.values())):
+        lens = train_lens([record for record in records if fold[record.split_key] != k], settings)
+        lenses.update({key: lens for key, f in fold.items() if f == k})
+    return lenses
 
 
 def _fit(train_batch: _Batch, validation_batch: _Batch, settings: TrainSettings) -> tuple[LensNet, float]:

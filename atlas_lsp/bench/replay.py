@@ -1,8 +1,9 @@
 """The selection lab: score selection and budget rules on recorded candidates, without the model.
 
 A bench run with `--record DIR` keeps every candidate of every problem (code, origin, tokens, what it
-did on the public examples and on the generated inputs) and, once the run's answer is judged, the
-hidden-test label of each. Here every rule chooses one candidate per problem from what the engine
+did on the public examples and on the generated inputs; its reading, the model's embedding, with
+`--lens-records` or after `--lens-read`) and, once the run's answer is judged, the hidden-test label of
+each. Here every rule chooses one candidate per problem from what the engine
 saw at inference (`Seen`: no label), and only then is the choice scored by the label. A rule also
 says how many candidates it paid for, so an adaptive budget is compared with fixed ones at its cost.
 
@@ -15,15 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from atlas_lsp.bench.report import difficulty_order, pass_rate
 from atlas_lsp.bench.runner import read_results
 from atlas_lsp.bench.stats import mcnemar_exact
 from engine.candidates import Behaviour
 from engine.config import BUDGETS, PipelineConfig
-from engine.stages.select import rank_clusters
+from engine.stages.select import rank_clusters, viable_indices
+from lens.features import candidate_features, lens_input
 from lens.records import LensRecord, read_records
+
+if TYPE_CHECKING:
+    from lens.scoring import Lens
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,10 @@ class Seen:
     origin: str
     behaviour: Behaviour
     tokens: int
+    code: str = ""
+    embedding: np.ndarray | None = None
+    lens: Lens | None = None
+    """The Lens that scores this problem (in the replay, one trained without it); None without readings."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +69,16 @@ class Pool:
     records: tuple[LensRecord, ...]
     self_test_tokens: int = 0
     """Tokens the run spent writing the problem's generated inputs (0 when unknown)."""
+    lens: Lens | None = None
 
     @property
     def seen(self) -> tuple[Seen, ...]:
-        return tuple(Seen(r.origin, r.behaviour, r.tokens) for r in self.records)
+        return tuple(Seen(r.origin, r.behaviour, r.tokens, r.code, r.embedding, self.lens) for r in self.records)
+
+    @property
+    def read(self) -> bool:
+        """Whether every candidate was read (embedded), so that a Lens can score them."""
+        return all(record.embedding is not None for record in self.records)
 
     @property
     def any_passes(self) -> bool:
@@ -112,12 +129,50 @@ def examples_filter(k: int) -> Rule:
     return rule
 
 
-def clusters(k: int, router: bool = True, examples: bool = True, predictions: bool = True) -> Rule:
+def energies(seen: Sequence[Seen]) -> list[float]:
+    """The Lens's energy of each candidate, its features computed among `seen` alone (the candidates paid
+    for), as the engine computes them among the candidates it wrote."""
+    lens = seen[0].lens
+    embeddings = [s.embedding for s in seen if s.embedding is not None]
+    if lens is None or len(embeddings) < len(seen):
+        raise ValueError("a Lens rule needs candidates that were read and a Lens to score them")
+    features = candidate_features([s.behaviour for s in seen], [s.code for s in seen])
+    inputs = np.stack([lens_input(e, f.vector()) for e, f in zip(embeddings, features, strict=True)])
+    return [float(energy) for energy in lens.energies_of(inputs)]
+
+
+def lens_only(k: int) -> Rule:
+    """Of the first k candidates, the one with the lowest energy: the Lens alone (its features include the
+    public examples passed and the agreement on generated inputs)."""
+
+    def rule(seen: Sequence[Seen]) -> Pick:
+        used = min(k, len(seen))
+        scores = energies(seen[:used])
+        return Pick(min(range(used), key=lambda i: (scores[i], i)), used)
+
+    return rule
+
+
+def examples_then_lens(k: int) -> Rule:
+    """Of the first k candidates, among those passing the most public examples, the lowest energy: the Lens
+    instead of behaviour clusters."""
+
+    def rule(seen: Sequence[Seen]) -> Pick:
+        used = min(k, len(seen))
+        scores = energies(seen[:used])
+        viable = viable_indices([s.behaviour for s in seen[:used]])
+        return Pick(min(viable, key=lambda i: (scores[i], i)), used)
+
+    return rule
+
+
+def clusters(k: int, router: bool = True, examples: bool = True, predictions: bool = True, lens: bool = False) -> Rule:
     """The engine's selection over the first k candidates: those passing the most public examples, clustered
     by behaviour on the generated inputs, the greedy candidate's cluster first on ties. With `router`, a
     greedy answer that passes every public example is kept without sampling (as the engine does). Without
     `examples`, the public examples are ignored: selection by generated inputs alone. Without `predictions`,
-    the outputs the model predicted for its generated inputs do not add to a cluster's support."""
+    the outputs the model predicted for its generated inputs do not add to a cluster's support. With `lens`,
+    Lens energies rank equally supported clusters, as the engine does when it has a Lens."""
 
     def seen_as(behaviour: Behaviour) -> Behaviour:
         if not examples:
@@ -130,17 +185,19 @@ def clusters(k: int, router: bool = True, examples: bool = True, predictions: bo
             return Pick(first, 1)
         used = min(k, len(seen))
         behaviours = [seen_as(s.behaviour) for s in seen[:used]]
-        return Pick(rank_clusters(behaviours, prefer=first if first < used else 0)[0].index, used)
+        scores: list[float | None] | None = list(energies(seen[:used])) if lens else None
+        return Pick(rank_clusters(behaviours, prefer=first if first < used else 0, energies=scores)[0].index, used)
 
     return rule
 
 
-def adaptive(wave: int, agreeing: int = 1, limit: int | None = None, inputs: bool = True) -> Rule:
+def adaptive(wave: int, agreeing: int = 1, limit: int | None = None, inputs: bool = True, lens: bool = False) -> Rule:
     """Greedy first; then waves of `wave` samples until `agreeing` candidates that pass every public example
     behave alike on the generated inputs, or `limit` candidates (the pool by default) are spent; then the
-    engine's selection among those paid for. A task without public examples gets them all (nothing can
-    say it is enough). Without `inputs` (the engine with its self-tests stage off) the choice is the first
-    candidate paid for that passes every public example."""
+    engine's selection among those paid for (with `lens`, Lens energies rank equally supported clusters).
+    A task without public examples gets them all (nothing can say it is enough). Without `inputs` (the
+    engine with its self-tests stage off) the choice is the first candidate paid for that passes every
+    public example."""
 
     def enough(behaviours: Sequence[Behaviour]) -> bool:
         proven = [b.outputs for b in behaviours if b.proves_itself]
@@ -151,7 +208,7 @@ def adaptive(wave: int, agreeing: int = 1, limit: int | None = None, inputs: boo
         used = 1
         while used < most and not enough([s.behaviour for s in seen[:used]]):
             used = min(most, used + wave)
-        return clusters(used, router=False)(seen) if inputs else examples_filter(used)(seen)
+        return clusters(used, router=False, lens=lens)(seen) if inputs else examples_filter(used)(seen)
 
     return rule
 
@@ -176,6 +233,19 @@ def default_rules(pool_size: int) -> dict[str, Rule]:
     for wave in (1, 2, 4):
         rules[f"adaptive_wave{wave}"] = adaptive(wave)
         rules[f"adaptive_wave{wave}_agree2"] = adaptive(wave, agreeing=2)
+    return rules
+
+
+def lens_rules(pool_size: int) -> dict[str, Rule]:
+    """The rules that read Lens energies, for pools whose candidates were read: the engine's budgets with the
+    Lens ranking equally supported clusters, and the Lens choosing alone or among the example-passers."""
+    rules: dict[str, Rule] = {}
+    for name, candidates in BUDGETS.items():
+        if candidates < pool_size:
+            rules[f"engine_budget_{name}_lens"] = adaptive(PipelineConfig().wave, limit=1 + candidates, lens=True)
+    rules[f"clusters_no_router_lens@{pool_size}"] = clusters(pool_size, router=False, lens=True)
+    rules[f"examples_then_lens@{pool_size}"] = examples_then_lens(pool_size)
+    rules[f"lens_only@{pool_size}"] = lens_only(pool_size)
     return rules
 
 
@@ -261,6 +331,7 @@ def replay_markdown(report: dict[str, Any], command: str) -> str:
         f"Records: {', '.join(report['sources'])}; candidates per problem: {report['candidates_per_pool']}. "
         f"Oracle ceiling (some candidate passes the hidden tests): {report['problems_with_a_passing_candidate']}"
         f"/{report['problems']}. Rules read only what the engine saw at inference; labels score their choices.",
+        *([f"Lens rules: {report['lens']}."] if report.get("lens") else []),
         "",
         "| rule | passed | pass@1 | 95% CI | candidates | tokens | only rule / only greedy | McNemar p |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -8,6 +8,9 @@
     DIR/lens_report.json on problems the weights were not trained on (a dataset is collected first)
 --lens-eval RECORDS_DIR --folds K --out DIR
     the same report by K-fold cross-validation by problem: each problem scored by a Lens trained without it
+--lens-read RECORDS_DIR DATASET --model M --out DIR [--ids FILE]
+    the records of a run made with --record, each candidate now read (embedded) by the model as the Lens
+    reads it, into DIR (resumable), so that the Lens can be trained on them and replayed
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--folds",
         type=int,
         metavar="K",
-        help="--lens-eval RECORDS_DIR by K-fold cross-validation by problem instead of the shipped weights",
+        help="--lens-eval RECORDS_DIR by K-fold cross-validation by problem instead of the shipped weights; "
+        "--replay of read records: the folds its Lens rules are trained on (default 5)",
     )
 
 
@@ -95,6 +99,13 @@ def run_eval(args: argparse.Namespace) -> int:
         print("error: --lens-eval needs --out DIR (where lens_report.json is written)", file=sys.stderr)
         return 2
     return _run(_eval_command, args)
+
+
+def run_read(args: argparse.Namespace) -> int:
+    if not args.out:
+        print("error: --lens-read needs --out DIR (where the read records.jsonl is written)", file=sys.stderr)
+        return 2
+    return _run(_read_command, args)
 
 
 def _run(command: Callable[[argparse.Namespace], Awaitable[int]], args: argparse.Namespace) -> int:
@@ -195,6 +206,88 @@ async def _collect(args: argparse.Namespace, dataset: str, excluded: set[str]) -
     finally:
         await engine.aclose()
         print(json.dumps({"new": counts, "judge": loaded.judge}))
+    return status
+
+
+async def _read_command(args: argparse.Namespace) -> int:
+    """Read the candidates of a recording with the model and prompt set that wrote them, problem by problem;
+    labels, behaviours and features are copied as they are (the judge is not run again)."""
+    import shutil
+
+    from atlas_lsp.bench.problems import load_bench, read_names
+    from atlas_lsp.bench.runner import RESULTS_FILE
+    from engine.runtime.base import RuntimeFailure
+    from lens.records import append_records, read_records, recorded_problems
+    from sandbox.dataset import DatasetError
+
+    source, dataset, out = Path(args.lens_read[0]), args.lens_read[1], Path(args.out)
+    if source.resolve() == out.resolve():
+        print("error: --lens-read writes the read records to another folder: give --out a new one", file=sys.stderr)
+        return 2
+    records = read_records([source])
+    if not records:
+        print(f"error: no records in {source}/records.jsonl (record a run with --bench --record DIR)", file=sys.stderr)
+        return 2
+    first = records[0]
+    if Path(dataset).name != first.dataset:
+        print(f"error: {source} holds records of {first.dataset}, not of {Path(dataset).name}", file=sys.stderr)
+        return 2
+    config = BENCH_SETTINGS.with_flags(args).engine_config()
+    # The reading text comes from the prompt set that wrote the candidates, whatever the current default.
+    config = replace(config, pipeline=replace(config.pipeline, prompt_set=first.prompt_set, lens=False))
+    model_sha256 = records_model_sha256(out, config.runtime.model, first.prompt_set)
+    if model_sha256 is None:
+        return 2
+    if model_sha256 != first.model_sha256:
+        print(
+            f"error: {source} was recorded by model {first.model!r} with sha256 {first.model_sha256}, and --model "
+            f"{config.runtime.model} is sha256 {model_sha256}: read a recording with the model file that wrote it",
+            file=sys.stderr,
+        )
+        return 2
+    chosen = read_names(Path(args.ids)) if args.ids else None
+    pools: dict[str, list[LensRecord]] = {}
+    for record in records:
+        if chosen is None or {record.problem_id, record.title} & chosen:
+            pools.setdefault(record.problem_id, []).append(record)
+    done = {problem_id for _, problem_id in recorded_problems(out)}
+    pending = [problem_id for problem_id in pools if problem_id not in done]
+    print(f"{len(pending)} problems to read ({len(pools) - len(pending)} already read)", file=sys.stderr)
+    if (source / RESULTS_FILE).exists() and not (out / RESULTS_FILE).exists():
+        # The replay takes each problem's difficulty and self-test tokens from the run's results beside the records.
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / RESULTS_FILE, out / RESULTS_FILE)
+    if not pending:
+        return 0
+    try:
+        loaded = await load_bench(dataset, judge_sandbox(), set(pending), None)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    tasks = {problem.task.task_id: problem.task for problem in loaded.problems}
+    missing = [problem_id for problem_id in pending if problem_id not in tasks]
+    if missing:
+        print(f"error: {dataset} has no problem {', '.join(missing[:5])}: is it the recorded dataset?", file=sys.stderr)
+        return 2
+    engine = await start_engine(config)
+    if engine is None:
+        return 1
+    bar = ProgressBar(f"reading the candidates of {source}")
+    status = 0
+    try:
+        for count, problem_id in enumerate(pending, start=1):
+            pool = pools[problem_id]
+            embeddings = await engine.read_codes(tasks[problem_id], [record.code for record in pool])
+            append_records(out, [replace(r, embedding=e) for r, e in zip(pool, embeddings, strict=True)])
+            bar.update(count, len(pending), problem_id)
+    except* RuntimeFailure as failures:
+        print(
+            f"error: {innermost(failures)}\nThe problems read so far are kept: the same command goes on from them.",
+            file=sys.stderr,
+        )
+        status = 1
+    finally:
+        await engine.aclose()
     return status
 
 

@@ -1,4 +1,9 @@
-"""`atlas-lsp --replay DIR...`: score selection and budget rules on a run's recorded candidates, no model."""
+"""`atlas-lsp --replay DIR...`: score selection and budget rules on a run's recorded candidates, no model.
+
+When every candidate was read (`--lens-records`, or `--lens-read` after the run), the Lens rules join
+the table: each problem is scored by a Lens trained on the other folds of problems (`--folds`, 5 by
+default), never on itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+DEFAULT_FOLDS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from atlas_lsp.bench.replay import default_rules, read_pools, replay, replay_markdown, replay_report
+    from atlas_lsp.bench.replay import (
+        default_rules,
+        lens_rules,
+        read_pools,
+        replay,
+        replay_markdown,
+        replay_report,
+    )
     from atlas_lsp.bench.runner import UnreadableResults
     from lens.records import RECORDS_FILE, UnreadableRecords
 
@@ -34,7 +49,25 @@ def run(args: argparse.Namespace) -> int:
     if not pools:
         print(f"error: no recorded problem in {', '.join(map(str, folders))}", file=sys.stderr)
         return 2
-    report = replay_report(pools, replay(pools, default_rules(max(len(p.records) for p in pools))), args.replay)
+    pool_size = max(len(p.records) for p in pools)
+    rules = default_rules(pool_size)
+    folds = args.folds or DEFAULT_FOLDS
+    if all(pool.read for pool in pools):
+        from lens.train import fold_lenses
+
+        try:
+            lenses = fold_lenses([record for pool in pools for record in pool.records], folds)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        pools = [replace(pool, lens=lenses[pool.records[0].split_key]) for pool in pools]
+        rules |= lens_rules(pool_size)
+    elif args.folds:
+        print("error: --folds trains the Lens for the replay, and these records hold no readings", file=sys.stderr)
+        return 2
+    report = replay_report(pools, replay(pools, rules), args.replay)
+    if pools[0].lens is not None:
+        report["lens"] = f"{folds}-fold cross-validation by problem: each problem scored by a Lens trained without it"
     out = Path(args.out or "runs/replay")
     out.mkdir(parents=True, exist_ok=True)
     command = "atlas-lsp " + " ".join(shlex.quote(a) for a in sys.argv[1:])

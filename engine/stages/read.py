@@ -28,12 +28,21 @@ async def read_candidates(
 ) -> list[CandidateReading]:
     """Embed the candidates at `indices`; features still compare each with every candidate."""
     features = candidate_features(behaviours, codes)
+    embeddings = await embed_readings(runtime, prompts, task, [codes[index] for index in indices])
+    return [
+        CandidateReading(index, embedding, features[index])
+        for index, embedding in zip(indices, embeddings, strict=True)
+    ]
+
+
+async def embed_readings(runtime: Runtime, prompts: PromptSet, task: Task, codes: Sequence[str]) -> list[np.ndarray]:
+    """The model's embedding of each code read together with its problem, in the order of `codes`."""
     embeddings: dict[int, np.ndarray] = {}
 
     async def embed(index: int) -> None:
         embeddings[index] = await runtime.embed(reading_text(prompts, task, codes[index]))
 
     async with anyio.create_task_group() as group:
-        for index in indices:
+        for index in range(len(codes)):
             group.start_soon(embed, index)
-    return [CandidateReading(index, embeddings[index], features[index]) for index in indices]
+    return [embeddings[index] for index in range(len(codes))]

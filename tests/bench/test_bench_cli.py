@@ -146,8 +146,10 @@ def test_a_pipeline_run_records_every_candidate_for_the_lens_labelled_as_its_ans
     assert json.loads((out / "summary.json").read_text())["lens_records"] == str(records)
 
 
-def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_model(tmp_path: Path) -> None:
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pipeline run of one example problem that recorded its candidates (without reading them)."""
+    out = tmp_path_factory.mktemp("recorded") / "run"
     command = [
         sys.executable,
         "-m",
@@ -171,8 +173,15 @@ def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_m
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stderr[-2000:]
+    return out
+
+
+def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_model(
+    recorded_run: Path, tmp_path: Path
+) -> None:
     from lens.records import read_records
 
+    out = recorded_run
     recorded = read_records([out])
     assert [r.origin for r in recorded] == ["greedy", "sample", "sample"] and {r.embedding_dim for r in recorded} == {0}
     assert all(r.tokens > 0 for r in recorded)
@@ -187,3 +196,22 @@ def test_a_recorded_run_replays_its_rules_and_their_oracle_ceiling_without_the_m
     [row] = read_results(out)
     assert rules["greedy"]["passed"] == int(next(r.label for r in recorded if r.origin == "greedy"))
     assert rules["oracle"]["passed"] == int(any(r.label for r in recorded)) and row["question_id"]
+
+
+def test_reading_a_recording_adds_the_models_embedding_to_every_candidate_and_keeps_the_rest(
+    recorded_run: Path, tmp_path: Path
+) -> None:
+    from lens.records import read_records
+
+    out = tmp_path / "read"
+    command = [sys.executable, "-m", "atlas_lsp.cli", "--lens-read", str(recorded_run), str(EXAMPLES)]
+    finished = subprocess.run(
+        [*command, "--model", "small", "--out", str(out)], capture_output=True, text=True, timeout=600
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    before, after = read_records([recorded_run]), read_records([out])
+    assert {r.embedding_dim for r in after} == {896}
+    assert [(r.code, r.label, r.behaviour, r.tokens) for r in after] == [
+        (r.code, r.label, r.behaviour, r.tokens) for r in before
+    ]
+    assert read_results(out) == read_results(recorded_run)

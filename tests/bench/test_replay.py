@@ -6,7 +6,8 @@ import json
 from dataclasses import fields, replace
 from pathlib import Path
 
-from fakes import synthetic_record
+import numpy as np
+from fakes import separable_records, synthetic_record
 
 from atlas_lsp.bench.replay import (
     Pool,
@@ -14,7 +15,9 @@ from atlas_lsp.bench.replay import (
     adaptive,
     clusters,
     examples_filter,
+    examples_then_lens,
     greedy,
+    lens_only,
     read_pools,
     replay,
     replay_report,
@@ -136,3 +139,79 @@ def test_clusters_without_predictions_ignore_the_outputs_the_model_predicted() -
 def test_adaptive_sampling_within_a_limit_pays_for_no_more_than_the_limit() -> None:
     problem = pool(*[(FAILS, "a", False)] * 6, (PASSES, "b", True))
     assert adaptive(wave=2, limit=5)(problem.seen).used == 5
+
+
+class FirstDimensionLens:
+    """A stand-in Lens whose energy is the first number of the embedding; it records the inputs it scored."""
+
+    def __init__(self) -> None:
+        self.scored: list[np.ndarray] = []
+
+    def energies_of(self, inputs: np.ndarray) -> np.ndarray:
+        self.scored.append(inputs)
+        return inputs[:, 0]
+
+
+def read_pool(*candidates: tuple[tuple[int, int], str, bool, float], lens: FirstDimensionLens | None = None) -> Pool:
+    """`pool`, each candidate read: (examples passed/total, output, hidden label, its energy)."""
+    plain = pool(*[(examples, output, label) for examples, output, label, _ in candidates])
+    records = tuple(
+        replace(record, embedding=np.array([energy, 0, 0, 0], dtype=np.float32))
+        for record, (*_, energy) in zip(plain.records, candidates, strict=True)
+    )
+    return replace(plain, records=records, lens=lens or FirstDimensionLens())  # type: ignore[arg-type]
+
+
+def test_the_lens_alone_chooses_the_lowest_energy_candidate_even_one_failing_an_example() -> None:
+    problem = read_pool((PASSES, "a", False, 0.5), (FAILS, "b", True, -1.0), (PASSES, "c", False, 0.0))
+    assert lens_only(3)(problem.seen).index == 1
+
+
+def test_examples_then_lens_chooses_the_lowest_energy_among_the_candidates_passing_the_examples() -> None:
+    problem = read_pool((PASSES, "a", False, 0.5), (FAILS, "b", False, -1.0), (PASSES, "c", True, 0.0))
+    assert examples_then_lens(3)(problem.seen).index == 2
+
+
+def test_with_the_lens_the_engine_rule_breaks_a_tie_between_equal_clusters_by_energy() -> None:
+    problem = read_pool((FAILS, "a", False, 0.0), (PASSES, "b", False, 0.5), (PASSES, "c", True, -0.5))
+    assert clusters(3, router=False)(problem.seen).index == 1
+    assert clusters(3, router=False, lens=True)(problem.seen).index == 2
+
+
+def test_the_lens_never_outvotes_a_larger_cluster_in_the_engine_rule() -> None:
+    problem = read_pool(
+        (FAILS, "a", False, 0.0), (PASSES, "b", True, 0.5), (PASSES, "b", True, 0.5), (PASSES, "c", False, -9.0)
+    )
+    assert clusters(4, router=False, lens=True)(problem.seen).index in (1, 2)
+
+
+def test_the_lens_reads_features_computed_among_the_candidates_paid_for_only() -> None:
+    lens = FirstDimensionLens()
+    problem = read_pool(
+        (FAILS, "a", False, 0.0),
+        (PASSES, "b", True, 0.1),
+        (PASSES, "c", True, 0.2),
+        (PASSES, "c", True, 0.3),
+        lens=lens,
+    )
+    lens_only(2)(problem.seen)
+    [inputs] = lens.scored
+    assert len(inputs) == 2
+
+
+def test_a_replay_of_read_records_adds_the_lens_rules_scored_by_cross_validation(tmp_path: Path) -> None:
+    from atlas_lsp.cli import main
+
+    append_records(tmp_path / "records", separable_records(problems=20))
+    assert main(["--replay", str(tmp_path / "records"), "--folds", "2", "--out", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r" / "replay.json").read_text())
+    assert {"lens_only@5", "examples_then_lens@5", "engine_budget_normal_lens"} <= {r["rule"] for r in report["rules"]}
+    assert report["lens"].startswith("2-fold cross-validation")
+
+
+def test_a_replay_asked_for_lens_folds_on_records_without_readings_says_so(tmp_path: Path, capsys) -> None:
+    from atlas_lsp.cli import main
+
+    append_records(tmp_path / "records", [replace(synthetic_record("p1", True, origin="greedy"), embedding=None)])
+    assert main(["--replay", str(tmp_path / "records"), "--folds", "2", "--out", str(tmp_path / "r")]) == 2
+    assert "no readings" in capsys.readouterr().err

@@ -119,3 +119,28 @@ def test_collect_refuses_to_turn_off_a_stage_the_lens_features_come_from(tmp_pat
         ]
     )
     assert status == 2 and not (tmp_path / "records").exists()
+
+
+def read_recording(source: Path, dataset: str, out: Path) -> int:
+    from atlas_lsp.cli import main
+
+    return main(["--lens-read", str(source), dataset, "--model", "small", "--out", str(out)])
+
+
+def test_reading_a_recording_into_its_own_folder_is_refused(tmp_path: Path, capsys) -> None:
+    append_records(tmp_path, separable_records(problems=2))
+    assert read_recording(tmp_path, "synthetic.jsonl", tmp_path) == 2
+    assert "another folder" in capsys.readouterr().err
+
+
+def test_reading_a_recording_with_another_dataset_than_it_came_from_is_refused(tmp_path: Path, capsys) -> None:
+    append_records(tmp_path / "records", separable_records(problems=2))
+    assert read_recording(tmp_path / "records", "MbppPlus.jsonl.gz", tmp_path / "read") == 2
+    assert "records of synthetic.jsonl" in capsys.readouterr().err
+
+
+def test_reading_a_recording_with_another_model_than_wrote_it_is_refused(tmp_path: Path, capsys) -> None:
+    append_records(tmp_path / "records", separable_records(problems=2))  # written by model sha256 "aaa..."
+    assert read_recording(tmp_path / "records", "synthetic.jsonl", tmp_path / "read") == 2
+    assert "the model file that wrote it" in capsys.readouterr().err
+    assert not (tmp_path / "read" / RECORDS_FILE).exists()

@@ -12,7 +12,15 @@ from fakes import neutral_features, separable_records
 import lens.train
 from lens.evaluate import evaluate, roc_auc
 from lens.records import LensRecord
-from lens.train import TrainSettings, cross_validated_energies, fold_of, in_validation, split_by_problem, train_lens
+from lens.train import (
+    TrainSettings,
+    cross_validated_energies,
+    fold_lenses,
+    fold_of,
+    in_validation,
+    split_by_problem,
+    train_lens,
+)
 
 FAST = TrainSettings(hidden=16, max_epochs=150, patience=30)
 
@@ -73,6 +81,14 @@ def test_cross_validation_scores_each_problem_with_a_lens_trained_without_it(mon
     for problems in trained_on:
         held_out = {r.problem_id for r in records} - problems
         assert held_out and all(fold_of(p, 4) == fold_of(next(iter(held_out)), 4) for p in held_out)
+
+
+def test_each_problems_fold_lens_was_neither_trained_nor_stopped_early_on_it() -> None:
+    records = separable_records(problems=30)
+    lenses = fold_lenses(records, folds=3, settings=FAST)
+    assert set(lenses) == {r.split_key for r in records}
+    for key, scorer in lenses.items():
+        assert key not in {*scorer.metadata.training_problems, *scorer.metadata.validation_problems}
 
 
 def test_cross_validated_energies_still_find_a_predictive_feature() -> None:
