@@ -236,17 +236,23 @@ def default_rules(pool_size: int) -> dict[str, Rule]:
     return rules
 
 
-def lens_rules(pool_size: int) -> dict[str, Rule]:
+def lens_rules(pool_size: int) -> tuple[dict[str, Rule], dict[str, str]]:
     """The rules that read Lens energies, for pools whose candidates were read: the engine's budgets with the
-    Lens ranking equally supported clusters, and the Lens choosing alone or among the example-passers."""
+    Lens ranking equally supported clusters, and the Lens choosing alone or among the example-passers; and
+    for each, the rule without the Lens it is compared with (the same budget, or the engine's rule over the
+    whole pool)."""
     rules: dict[str, Rule] = {}
+    compared_with: dict[str, str] = {}
     for name, candidates in BUDGETS.items():
         if candidates < pool_size:
             rules[f"engine_budget_{name}_lens"] = adaptive(PipelineConfig().wave, limit=1 + candidates, lens=True)
+            compared_with[f"engine_budget_{name}_lens"] = f"engine_budget_{name}"
     rules[f"clusters_no_router_lens@{pool_size}"] = clusters(pool_size, router=False, lens=True)
     rules[f"examples_then_lens@{pool_size}"] = examples_then_lens(pool_size)
     rules[f"lens_only@{pool_size}"] = lens_only(pool_size)
-    return rules
+    for name in list(rules)[-3:]:
+        compared_with[name] = f"clusters_no_router@{pool_size}"
+    return rules, compared_with
 
 
 @dataclass(frozen=True)
@@ -293,11 +299,30 @@ def _result(name: str, picks: Mapping[str, tuple[Pool, Pick]]) -> RuleResult:
     )
 
 
-def replay_report(pools: Sequence[Pool], results: Sequence[RuleResult], sources: Sequence[str]) -> dict[str, Any]:
+def replay_report(
+    pools: Sequence[Pool],
+    results: Sequence[RuleResult],
+    sources: Sequence[str],
+    compared_with: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The lab's table: every rule's pass@1 with its interval, per difficulty, its cost, and the exact paired
-    test against greedy on the same problems."""
-    baseline = next(result for result in results if result.name == "greedy")
+    test against greedy on the same problems; and for each rule in `compared_with`, the same test against
+    the rule it names (a Lens rule against the choice without the Lens)."""
+    by_name = {result.name: result for result in results}
+    baseline = by_name["greedy"]
     rows = []
+    comparisons = []
+    for rule, other in (compared_with or {}).items():
+        paired = mcnemar_exact(by_name[rule].outcomes, by_name[other].outcomes)
+        comparisons.append(
+            {
+                "rule": rule,
+                "against": other,
+                "only_rule": paired.only_first,
+                "only_against": paired.only_second,
+                "p_value": round(paired.p_value, 4),
+            }
+        )
     for result in results:
         paired = mcnemar_exact(result.outcomes, baseline.outcomes)
         rows.append(
@@ -321,6 +346,7 @@ def replay_report(pools: Sequence[Pool], results: Sequence[RuleResult], sources:
         "candidates_per_pool": sizes,
         "problems_with_a_passing_candidate": sum(pool.any_passes for pool in pools),
         "rules": rows,
+        **({"comparisons": comparisons} if comparisons else {}),
     }
 
 
@@ -359,6 +385,18 @@ def replay_markdown(report: dict[str, Any], command: str) -> str:
                 f"| {row['rule']} | "
                 + " | ".join(f"{cell['passed']}/{cell['problems']}" if cell else "-" for cell in cells)
                 + " |"
+            )
+    if report.get("comparisons"):
+        lines += [
+            "",
+            "Each rule against another on the same problems (exact McNemar):",
+            "",
+            "| rule | against | only rule | only against | p |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for row in report["comparisons"]:
+            lines.append(
+                f"| {row['rule']} | {row['against']} | {row['only_rule']} | {row['only_against']} | {row['p_value']} |"
             )
     lines += [
         "",

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     pool_size = max(len(p.records) for p in pools)
     rules = default_rules(pool_size)
     folds = args.folds or DEFAULT_FOLDS
+    compared_with: dict[str, str] = {}
     if all(pool.read for pool in pools):
         from lens.train import fold_lenses
 
@@ -61,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         pools = [replace(pool, lens=lenses[pool.records[0].split_key]) for pool in pools]
-        rules |= lens_rules(pool_size)
+        with_lens, compared_with = lens_rules(pool_size)
+        rules |= with_lens
     elif args.folds:
         print("error: --folds trains the Lens for the replay, and these records hold no readings", file=sys.stderr)
         return 2
-    report = replay_report(pools, replay(pools, rules), args.replay)
+    report = replay_report(pools, replay(pools, rules), args.replay, compared_with)
     if pools[0].lens is not None:
         report["lens"] = f"{folds}-fold cross-validation by problem: each problem scored by a Lens trained without it"
     out = Path(args.out or "runs/replay")

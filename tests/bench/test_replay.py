@@ -120,6 +120,14 @@ def test_the_report_pairs_each_rule_with_greedy_on_the_same_problems() -> None:
     assert report["problems_with_a_passing_candidate"] == 3
 
 
+def test_the_report_pairs_a_rule_with_the_rule_it_is_compared_with() -> None:
+    pools = [pool((FAILS, "a", False), (PASSES, "b", True), problem=f"p{i}") for i in range(3)]
+    rules = {"greedy": greedy(), "filter": examples_filter(2)}
+    report = replay_report(pools, replay(pools, rules), ["dir"], {"greedy": "filter"})
+    [row] = report["comparisons"]
+    assert (row["rule"], row["against"], row["only_rule"], row["only_against"]) == ("greedy", "filter", 0, 3)
+
+
 def test_pools_take_their_difficulty_from_the_runs_results_beside_the_records(tmp_path: Path) -> None:
     append_records(tmp_path, [synthetic_record("p1", True, origin="greedy")])
     (tmp_path / "results.jsonl").write_text(json.dumps({"question_id": "p1", "difficulty": "hard"}) + "\n")
@@ -207,6 +215,8 @@ def test_a_replay_of_read_records_adds_the_lens_rules_scored_by_cross_validation
     report = json.loads((tmp_path / "r" / "replay.json").read_text())
     assert {"lens_only@5", "examples_then_lens@5", "engine_budget_normal_lens"} <= {r["rule"] for r in report["rules"]}
     assert report["lens"].startswith("2-fold cross-validation")
+    compared = {row["rule"]: row["against"] for row in report["comparisons"]}
+    assert compared["engine_budget_normal_lens"] == "engine_budget_normal"
 
 
 def test_a_replay_asked_for_lens_folds_on_records_without_readings_says_so(tmp_path: Path, capsys) -> None:
