@@ -70,6 +70,7 @@ class Pool:
     self_test_tokens: int = 0
     """Tokens the run spent writing the problem's generated inputs (0 when unknown)."""
     lens: Lens | None = None
+    """The Lens that scores this problem's candidates (the replay's: one trained on other problems)."""
 
     @property
     def seen(self) -> tuple[Seen, ...]:
@@ -247,11 +248,13 @@ def lens_rules(pool_size: int) -> tuple[dict[str, Rule], dict[str, str]]:
         if candidates < pool_size:
             rules[f"engine_budget_{name}_lens"] = adaptive(PipelineConfig().wave, limit=1 + candidates, lens=True)
             compared_with[f"engine_budget_{name}_lens"] = f"engine_budget_{name}"
-    rules[f"clusters_no_router_lens@{pool_size}"] = clusters(pool_size, router=False, lens=True)
-    rules[f"examples_then_lens@{pool_size}"] = examples_then_lens(pool_size)
-    rules[f"lens_only@{pool_size}"] = lens_only(pool_size)
-    for name in list(rules)[-3:]:
-        compared_with[name] = f"clusters_no_router@{pool_size}"
+    whole_pool = {
+        f"clusters_no_router_lens@{pool_size}": clusters(pool_size, router=False, lens=True),
+        f"examples_then_lens@{pool_size}": examples_then_lens(pool_size),
+        f"lens_only@{pool_size}": lens_only(pool_size),
+    }
+    rules |= whole_pool
+    compared_with |= {name: f"clusters_no_router@{pool_size}" for name in whole_pool}
     return rules, compared_with
 
 
