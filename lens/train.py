@@ -174,8 +174,9 @@ def cross_validated_energies(
     held-out split would leave too few to measure or to train on."""
     lenses = fold_lenses(records, folds, settings)
     energies = np.zeros(len(records), dtype=np.float32)
-    for index, record in enumerate(records):
-        energies[index] = lenses[record.split_key].energies_of(record.input_vector()[None, :])[0]
+    for lens in {id(lens): lens for lens in lenses.values()}.values():
+        held_out = [i for i, record in enumerate(records) if lenses[record.split_key] is lens]
+        energies[held_out] = lens.energies_of(np.stack([records[i].input_vector() for i in held_out]))
     return energies
 
 

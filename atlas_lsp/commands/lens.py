@@ -217,16 +217,15 @@ async def _read_command(args: argparse.Namespace) -> int:
     from atlas_lsp.bench.problems import load_bench, read_names
     from atlas_lsp.bench.runner import RESULTS_FILE
     from engine.runtime.base import RuntimeFailure
-    from lens.records import append_records, read_records, recorded_problems
+    from lens.records import append_records, recorded_problems
     from sandbox.dataset import DatasetError
 
     source, dataset, out = Path(args.lens_read[0]), args.lens_read[1], Path(args.out)
     if source.resolve() == out.resolve():
         print("error: --lens-read writes the read records to another folder: give --out a new one", file=sys.stderr)
         return 2
-    records = read_records([source])
+    records = _recorded(source)
     if not records:
-        print(f"error: no records in {source}/records.jsonl (record a run with --bench --record DIR)", file=sys.stderr)
         return 2
     first = records[0]
     if Path(dataset).name != first.dataset:
@@ -327,9 +326,8 @@ async def _eval_command(args: argparse.Namespace) -> int:
         return _cross_validate(source, args.folds, Path(args.out))
     folder = Path(args.lens_weights) if args.lens_weights else WEIGHTS_DIR
     if source.is_dir():
-        records = read_records([source])
+        records = _recorded(source)
         if not records:
-            print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
             return 2
         first = records[0]
         model, sha256, dim, prompt_set = first.model, first.model_sha256, first.embedding_dim, first.prompt_set
@@ -385,15 +383,13 @@ async def _eval_command(args: argparse.Namespace) -> int:
 
 
 def _cross_validate(source: Path, folds: int, out: Path) -> int:
-    from lens.records import read_records
     from lens.train import cross_validated_energies
 
     if not source.is_dir():
         print("error: --folds needs a records folder (from --lens-collect), not a dataset", file=sys.stderr)
         return 2
-    records = read_records([source])
+    records = _recorded(source)
     if not records:
-        print(f"error: no records in {source}/records.jsonl", file=sys.stderr)
         return 2
     try:
         energies = cross_validated_energies(records, folds)
@@ -408,6 +404,19 @@ def _cross_validate(source: Path, folds: int, out: Path) -> int:
         "records_skipped_as_trained_on": 0,
     }
     return _write_report(_report(records, energies, header), out)
+
+
+def _recorded(folder: Path) -> list[LensRecord]:
+    """The records in `folder`; none after saying how records are made."""
+    from lens.records import RECORDS_FILE, read_records
+
+    records = read_records([folder])
+    if not records:
+        print(
+            f"error: no records in {folder}/{RECORDS_FILE} (make them with --lens-collect or --bench --record DIR)",
+            file=sys.stderr,
+        )
+    return records
 
 
 def _write_report(report: dict[str, Any], out: Path) -> int:
