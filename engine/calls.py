@@ -56,7 +56,8 @@ class TaskCalls:
         if stops := self.prompts.stops(prompt_key, self._task_kind):
             params = [replace(p, stop=(*p.stop, *stops)) for p in params]
         messages = [Message("system", self.prompts.system), Message("user", prompt)]
-        answer_start = self.prompts.answer_prefix(prompt_key, statement=statement, **fields)
+        greedy = all(p.temperature == 0 for p in params)
+        answer_start = self.prompts.answer_prefix(prompt_key, greedy, statement=statement, **fields)
         if answer_start and self.runtime.continues_answers:
             messages.append(Message("assistant", answer_start))
         else:

@@ -35,12 +35,14 @@ class PromptSet:
         function_stops = self.data.get("function_stops", {}).get(key, ()) if kind == "call" else ()
         return (*self.data.get("stops", {}).get(key, ()), *function_stops)
 
-    def answer_prefix(self, key: str, **fields: str) -> str:
+    def answer_prefix(self, key: str, greedy: bool = False, **fields: str) -> str:
         """The start of the reply to the prompt at `key`, written for the model, which continues it: a
         code-only reply then starts inside its code block, after the code the prompt already holds (the
         function's header), which the model would otherwise copy token by token at decoding speed. Empty
-        unless the set gives one, and when a field it names is empty (a task with no such code)."""
-        template: str = self.data.get("answer_prefix", {}).get(key, "")
+        unless the set gives one (`answer_prefix` for every reply, `greedy_answer_prefix` for greedy
+        replies only), and when a field it names is empty (a task with no such code)."""
+        tables = ("answer_prefix", "greedy_answer_prefix") if greedy else ("answer_prefix",)
+        template: str = next((self.data[t][key] for t in tables if key in self.data.get(t, {})), "")
         named = [name for _, name, _, _ in string.Formatter().parse(template) if name]
         if not all(fields.get(name) for name in named):
             return ""

@@ -48,7 +48,7 @@ def test_v2_solve_instructions_show_no_placeholder_to_copy() -> None:
 
 
 def test_an_unknown_prompt_set_is_an_error_naming_the_ones_there_are() -> None:
-    with pytest.raises(UnknownPromptSet, match="v1, v2, v3, v4"):
+    with pytest.raises(UnknownPromptSet, match="v1, v2, v3, v4, v5"):
         load_prompt_set("v0")
 
 
@@ -153,5 +153,22 @@ async def test_a_runtime_that_cannot_continue_answers_gets_the_prompt_alone() ->
     runtime = RecordingRuntime(continues_answers=False)
     await solve_calls(runtime, "v4").ask(
         "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
+    )
+    assert [message.role for message in runtime.messages] == ["system", "user"]
+
+
+async def test_v5_starts_a_greedy_solve_reply_after_the_function_header() -> None:
+    runtime = RecordingRuntime(continues_answers=True)
+    await solve_calls(runtime, "v5").ask(
+        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
+    )
+    assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n    ")
+
+
+async def test_v5_samples_a_solve_reply_from_its_start() -> None:
+    runtime = RecordingRuntime(continues_answers=True)
+    samples = [SamplingParams(temperature=0.8, seed=seed) for seed in range(2)]
+    await solve_calls(runtime, "v5").ask(
+        "generate", "solve.call", samples, "S", starter_code="def f(x):", body_start="def f(x):\n    "
     )
     assert [message.role for message in runtime.messages] == ["system", "user"]
