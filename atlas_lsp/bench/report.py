@@ -42,6 +42,9 @@ class RunDescription:
     to the run's CPU time only."""
     task: str = "solve"
     """"solve" (pass@1 on statements) or "repair" (fixed@1 on buggy functions, grouped by bug kind)."""
+    code: tuple[str, ...] = ()
+    """The code each process of the run ran (atlas_lsp.bench.code_version), in order: a resumed run adds its
+    own when it differs from the last."""
 
 
 RUN_DESCRIPTION_KEYS = tuple(field.name for field in fields(RunDescription))
@@ -266,6 +269,8 @@ def write_report(run_dir: Path, summary: dict[str, Any]) -> None:
         f"Command: `{summary.get('command', '')}`",
         "",
         f"Model {summary.get('model', '?')}, served by {summary.get('backend', 'an unrecorded backend')}.",
+        "",
+        f"Code: {'; then '.join(summary.get('code') or ['not recorded (a run before the bench recorded it)'])}.",
         "",
         "![pass@1 by difficulty](pass_at_1.png)",
         "",

@@ -162,6 +162,7 @@ def bench_config(args: argparse.Namespace) -> EngineConfig:
 
 
 async def _bench(args: argparse.Namespace) -> int:
+    from atlas_lsp.bench.code_version import code_version
     from atlas_lsp.bench.collect import CollectSettings
     from atlas_lsp.bench.problems import load_bench, read_names, select_problems
     from atlas_lsp.bench.repair_run import repairing
@@ -290,6 +291,7 @@ async def _bench(args: argparse.Namespace) -> int:
         task=args.task,
         lens_records=args.lens_records or "",
         records=args.record or "",
+        code=_code_versions(previous, code_version()),
     )
     metric = "fixed@1" if repair else "pass@1"
     bar = ProgressBar(f"{args.mode} {args.task} on {dataset.name}")
@@ -384,6 +386,12 @@ def judge_sandbox(test_seconds: float | None = None) -> Sandbox:
 
     seconds = test_seconds or SandboxConfig().test_seconds
     return Sandbox(Limits(wall_seconds=seconds))
+
+
+def _code_versions(previous: dict[str, Any], current: str) -> tuple[str, ...]:
+    """The code versions of the run so far, this process's (`current`) added unless it ran the last one too."""
+    versions = tuple(previous.get("code") or ())
+    return versions if versions and versions[-1] == current else (*versions, current)
 
 
 def _previous_run(out: Path) -> dict[str, Any]:
