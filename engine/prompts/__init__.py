@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-DEFAULT_PROMPT_SET = "v3"
+DEFAULT_PROMPT_SET = "v5"
 
 
 @dataclass(frozen=True)
