@@ -105,8 +105,19 @@ class RecordingRuntime:
         return [Generation(self.reply, 1, 1, "stop") for _ in params]
 
 
-def solve_calls(runtime: RecordingRuntime, prompt_set: str) -> TaskCalls:
-    return TaskCalls(runtime, load_prompt_set(prompt_set), Tracer(None), Meter(), "t", lambda event: None, "call")  # type: ignore[arg-type]
+async def solve_f(
+    runtime: RecordingRuntime, prompt_set: str, params: list[SamplingParams] | None = None
+) -> list[Generation]:
+    """Ask `runtime`, through the prompt set's solve prompt, for `def f(x):` whose header is its starter code."""
+    calls = TaskCalls(runtime, load_prompt_set(prompt_set), Tracer(None), Meter(), "t", lambda event: None, "call")  # type: ignore[arg-type]
+    return await calls.ask(
+        "generate",
+        "solve.call",
+        params or [SamplingParams()],
+        "S",
+        starter_code="def f(x):",
+        body_start="def f(x):\n    ",
+    )
 
 
 async def test_a_call_sends_its_prompts_stops_with_every_sample() -> None:
@@ -135,40 +146,30 @@ def test_v4_starts_no_reply_for_a_task_without_a_function_header() -> None:
 
 async def test_a_runtime_that_continues_answers_is_sent_the_start_of_the_reply() -> None:
     runtime = RecordingRuntime(continues_answers=True)
-    await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
-    )
+    await solve_f(runtime, "v4")
     assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n    ")
 
 
 async def test_the_reply_a_runtime_continues_reads_whole_with_the_start_it_was_given() -> None:
     runtime = RecordingRuntime(continues_answers=True, reply="return x\n")
-    (generation,) = await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
-    )
+    (generation,) = await solve_f(runtime, "v4")
     assert generation.text == "```python\ndef f(x):\n    return x\n"
 
 
 async def test_a_runtime_that_cannot_continue_answers_gets_the_prompt_alone() -> None:
     runtime = RecordingRuntime(continues_answers=False)
-    await solve_calls(runtime, "v4").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
-    )
+    await solve_f(runtime, "v4")
     assert [message.role for message in runtime.messages] == ["system", "user"]
 
 
 async def test_v5_starts_a_greedy_solve_reply_after_the_function_header() -> None:
     runtime = RecordingRuntime(continues_answers=True)
-    await solve_calls(runtime, "v5").ask(
-        "generate", "solve.call", [SamplingParams()], "S", starter_code="def f(x):", body_start="def f(x):\n    "
-    )
+    await solve_f(runtime, "v5")
     assert (runtime.messages[-1].role, runtime.messages[-1].content) == ("assistant", "```python\ndef f(x):\n    ")
 
 
 async def test_v5_samples_a_solve_reply_from_its_start() -> None:
     runtime = RecordingRuntime(continues_answers=True)
     samples = [SamplingParams(temperature=0.8, seed=seed) for seed in range(2)]
-    await solve_calls(runtime, "v5").ask(
-        "generate", "solve.call", samples, "S", starter_code="def f(x):", body_start="def f(x):\n    "
-    )
+    await solve_f(runtime, "v5", samples)
     assert [message.role for message in runtime.messages] == ["system", "user"]
