@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import anyio
+import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_types import CreateCompletionResponse
 
@@ -216,6 +217,8 @@ def main() -> None:
         measured = side_by_side(model, args.tokens, args.repeats, args.threads)
         measured["machine_shared"] = args.machine_shared
         measured["threads"] = args.threads
+        # The CPU kernels compiled into llama.cpp (AVX-512 or not) change both sides' speeds.
+        measured["build"] = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
         entry.setdefault("side_by_side", {})[args.label] = measured
         print(model, args.label, json.dumps(measured), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

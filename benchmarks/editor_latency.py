@@ -712,6 +712,17 @@ def git(*arguments: str) -> str:
         return ""
 
 
+def embedded_runtime_build() -> str:
+    """The llama-cpp-python build the server loads (it runs in this environment): its CPU kernels change the
+    speed. Empty when it is not installed (a run against an OpenAI-compatible server)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return ""
+    features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
+    return f"llama-cpp-python {llama_cpp.__version__} ({features})"
+
+
 def fixtures_digest() -> str:
     """sha256 over the manifest and every workspace file: runs to compare must show the same one."""
     digest = hashlib.sha256()
@@ -791,6 +802,7 @@ def report_of(run: Run, command: str, started: datetime, load: dict[str, Any], p
         "uncommitted_changes": bool(git("status", "--porcelain", "--", "atlas_lsp", "engine", "sandbox", "lens")),
         "fixtures_commit": git("log", "-1", "--format=%H", "--", str(FIXTURES.relative_to(REPOSITORY))),
         "fixtures_sha256": fixtures_digest(),
+        "runtime_build": embedded_runtime_build(),
         "partial": partial,
         "model": run.model,
         "settings": run.settings,
@@ -846,6 +858,7 @@ def _header_lines(report: dict[str, Any]) -> list[str]:
         f"Machine: {machine['cpus']} CPUs; shared: {'yes' if machine['shared'] else 'no'} (other processes used "
         f"{machine['other_load_cores']:.2f} cores on average; load average {load_start:.2f} at start, "
         f"{load_end:.2f} at end).",
+        *([f"Runtime: {report['runtime_build']}."] if report.get("runtime_build") else []),
         f"Settings: `{json.dumps(report['settings'])}`; the warm-up Solve (model load) took "
         f"{_cell((report['warmup'] or {}).get('seconds'))} s.",
         "",
@@ -928,13 +941,22 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="at most N fixtures of each action")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for editor_latency-<model>.json/.md")
     parser.add_argument("--job-timeout", type=float, default=900.0, help="seconds before a job is cancelled")
+    parser.add_argument("--trace", type=Path, help="folder for the server's traces (every prompt and completion)")
     return parser.parse_args(argv)
+
+
+def server_settings(model: str, trace: Path | None) -> dict[str, Any]:
+    """The editor settings the run's client sends: the model, and the trace folder when asked for one."""
+    settings: dict[str, Any] = {"model": model}
+    if trace is not None:
+        settings["traceDir"] = str(trace.resolve())
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     fixtures = select_fixtures(load_fixtures(), arguments.only, arguments.limit)
-    run = Run(arguments.model, {"model": arguments.model}, fixtures, arguments.job_timeout)
+    run = Run(arguments.model, server_settings(arguments.model, arguments.trace), fixtures, arguments.job_timeout)
     command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(["python", __file__, *argv])
     started = datetime.now(UTC)
     load_at_start, cpu_at_start = os.getloadavg(), sample_cpu()

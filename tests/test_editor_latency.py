@@ -31,6 +31,7 @@ from benchmarks.editor_latency import (
     report_of,
     run_checks,
     select_fixtures,
+    server_settings,
     summarize,
     time_split_of,
 )
@@ -238,3 +239,18 @@ def test_the_report_renders_as_markdown() -> None:
     assert "| solve | 1/1 (100%) | 10.0 | 10.0 | 10.0 | 100 | 20 | 20% | 50% | 10% | 20% |" in text
     assert "nothing \\| to change" in text
     assert report["bad_input"][0]["changed_the_file"] is False
+
+
+def test_the_report_names_the_llama_cpp_build_the_server_loads() -> None:
+    run = Run("small", {"model": "small"}, [], 900.0)
+    load = {"cpus": 2, "load_average_at_start": [1.0, 1, 1], "load_average_at_end": [2.0, 2, 2]}
+    report = report_of(
+        run, "cmd", datetime(2026, 1, 1, tzinfo=UTC), {**load, "other_load_cores": 0.0, "shared": False}, False
+    )
+    assert report["runtime_build"].startswith("llama-cpp-python ") and "CPU" in report["runtime_build"]
+    assert f"Runtime: {report['runtime_build']}." in markdown_of(report)
+
+
+def test_a_trace_folder_reaches_the_server_as_its_trace_dir_setting(tmp_path: Path) -> None:
+    assert server_settings("small", None) == {"model": "small"}
+    assert server_settings("small", tmp_path / "traces") == {"model": "small", "traceDir": str(tmp_path / "traces")}
