@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import anyio
-import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_types import CreateCompletionResponse
 
 from engine.config import EmbeddedSettings
 from engine.models import resolve_model_file
 from engine.runtime.base import Message, SamplingParams
-from engine.runtime.embedded import EmbeddedRuntime
+from engine.runtime.embedded import EmbeddedRuntime, llama_build
 
 PROMPT = "Write a detailed tutorial on implementing a binary search tree in Python, with code."
 RESULTS = Path(__file__).parent / "results" / "batched_generation.json"
@@ -217,8 +216,7 @@ def main() -> None:
         measured = side_by_side(model, args.tokens, args.repeats, args.threads)
         measured["machine_shared"] = args.machine_shared
         measured["threads"] = args.threads
-        # The CPU kernels compiled into llama.cpp (AVX-512 or not) change both sides' speeds.
-        measured["build"] = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
+        measured["build"] = llama_build()
         entry.setdefault("side_by_side", {})[args.label] = measured
         print(model, args.label, json.dumps(measured), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ from pygls.protocol import default_converter
 
 from atlas_lsp.features.commands import APPLY_ANYWAY
 from atlas_lsp.features.usage import USAGE_MARKER
+from engine.runtime.embedded import llama_build
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 FIXTURES = REPOSITORY / "benchmarks" / "fixtures" / "editor_latency"
@@ -712,17 +713,6 @@ def git(*arguments: str) -> str:
         return ""
 
 
-def embedded_runtime_build() -> str:
-    """The llama-cpp-python build the server loads (it runs in this environment): its CPU kernels change the
-    speed. Empty when it is not installed (a run against an OpenAI-compatible server)."""
-    try:
-        import llama_cpp
-    except ImportError:
-        return ""
-    features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
-    return f"llama-cpp-python {llama_cpp.__version__} ({features})"
-
-
 def fixtures_digest() -> str:
     """sha256 over the manifest and every workspace file: runs to compare must show the same one."""
     digest = hashlib.sha256()
@@ -802,7 +792,8 @@ def report_of(run: Run, command: str, started: datetime, load: dict[str, Any], p
         "uncommitted_changes": bool(git("status", "--porcelain", "--", "atlas_lsp", "engine", "sandbox", "lens")),
         "fixtures_commit": git("log", "-1", "--format=%H", "--", str(FIXTURES.relative_to(REPOSITORY))),
         "fixtures_sha256": fixtures_digest(),
-        "runtime_build": embedded_runtime_build(),
+        # The server runs in this environment, so it loads this llama.cpp build.
+        "runtime_build": llama_build(),
         "partial": partial,
         "model": run.model,
         "settings": run.settings,

@@ -25,6 +25,13 @@ from engine.runtime.decoder import Decoder, DecoderLimits, DecoderStats, Request
 from engine.runtime.gpu import GpuSupport, gpu_support, offload_failure, offloaded_layers, resolve_gpu_layers
 
 
+def llama_build() -> str:
+    """llama-cpp-python's version and the CPU kernels compiled into its llama.cpp (AVX2, AVX-512, ...),
+    which change the speed and, slightly, the numbers a model produces."""
+    features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
+    return f"llama-cpp-python {llama_cpp.__version__} ({features})"
+
+
 class EmbeddedRuntime:
     """A GGUF model served from this process with continuous batched decoding."""
 
@@ -106,12 +113,10 @@ class EmbeddedRuntime:
 
     @property
     def backend(self) -> str:
-        # The CPU kernels compiled in change speed and, slightly, the numbers a model produces.
-        features = llama_cpp.llama_print_system_info().decode(errors="replace").strip(" |")
         # Runs on a GPU are told apart in their records; a CPU run's backend reads as it always did.
         offloaded = self.offloaded_layers
         on_gpu = f"; {offloaded} of {self.offloadable_layers} layers on the GPU" if offloaded else ""
-        return f"embedded llama-cpp-python {llama_cpp.__version__} ({features}){on_gpu}"
+        return f"embedded {llama_build()}{on_gpu}"
 
     @property
     def stats(self) -> DecoderStats:
