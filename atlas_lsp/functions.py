@@ -14,6 +14,7 @@ from inspect import cleandoc
 
 from engine.context.definitions import is_placeholder
 from engine.examples import docstring_examples
+from engine.extract import node_start
 from engine.task import Example
 
 MODULE_TARGET = "<module>"
@@ -183,12 +184,6 @@ def _functions(tree: ast.Module, lines: list[str]) -> Iterator[FunctionSite]:
                 yield from visit(node.body, f"{prefix}{node.name}.", top)
 
     return visit(tree.body, "", None)
-
-
-def node_start(node: ast.stmt) -> int:
-    """0-based first line of a statement, its decorators included."""
-    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
-    return min([node.lineno, *(decorator.lineno for decorator in decorators)]) - 1
 
 
 def _site(

@@ -41,6 +41,8 @@ class Task:
     """Code around the function in the user's workspace (helpers it may call), if any."""
     project_root: str | None = None
     """The user's workspace folder: its modules are importable (read-only) when candidates run."""
+    imports: tuple[str, ...] = ()
+    """The import lines of the user's file: a candidate may use the names they bind without writing them."""
 
     @property
     def function_body_start(self) -> str:

@@ -15,7 +15,8 @@ import textwrap
 from dataclasses import dataclass
 
 from atlas_lsp.features.targets import Target
-from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource, node_start, split_lines
+from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource, split_lines
+from engine.extract import defined_names, node_start
 
 
 class UnusableAnswer(Exception):
@@ -134,18 +135,9 @@ def _additions(
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if " ".join(text.split()) not in known_imports:
                 imports.append(text + "\n")
-        elif _defines(node) and not (_defines(node) & module.definitions.keys()):
+        elif defined_names(node) and not (defined_names(node) & module.definitions.keys()):
             helpers.append(text)
     return imports, helpers
-
-
-def _defines(node: ast.stmt) -> set[str]:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return {target.id for target in targets if isinstance(target, ast.Name)}
-    return set()
 
 
 def _import_line(module: ModuleSource) -> int:

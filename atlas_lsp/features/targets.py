@@ -58,6 +58,7 @@ def build_task(module: ModuleSource, target: Target, path: str, workspace: Funct
         examples=tuple(calls.values()),
         context=workspace.text or "\n".join(module.helpers_of(target)),
         project_root=workspace.project_root,
+        imports=module.imports,
     )
 
 

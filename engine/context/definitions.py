@@ -101,7 +101,7 @@ def names_used(node: ast.AST) -> tuple[list[str], frozenset[str]]:
     used but not a reference: `def total(items)` does not refer to a module-level `items`. `self`
     and `cls` stay references: they stand for the enclosing class.
     """
-    local = _bound_names(node)
+    local = bound_names(node)
     positioned: dict[str, tuple[int, int]] = {}
     uses: set[str] = set()
     for child in ast.walk(node):
@@ -117,7 +117,9 @@ def names_used(node: ast.AST) -> tuple[list[str], frozenset[str]]:
     return sorted(positioned, key=positioned.__getitem__), frozenset(uses)
 
 
-def _bound_names(node: ast.AST) -> set[str]:
+def bound_names(node: ast.AST) -> set[str]:
+    """The names `node` binds itself: parameters, assigned and deleted names, exception variables (not
+    those it declares global or nonlocal, nor `self` and `cls`)."""
     bound: set[str] = set()
     declared_outside: set[str] = set()
     for child in ast.walk(node):

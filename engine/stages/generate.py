@@ -7,16 +7,18 @@ from collections.abc import Sequence
 
 from engine.calls import TaskCalls
 from engine.candidates import Candidate, statement_of
-from engine.extract import extract_code, keep_definitions
+from engine.extract import add_missing_imports, extract_code, keep_definitions
 from engine.runtime.base import SamplingParams
 from engine.stages import Sampling
 from engine.task import Task
 
 
 def program_of(task: Task, reply: str) -> str:
-    """The candidate program in a reply; function answers keep only their definitions."""
+    """The candidate program in a reply, with the imports it uses but does not write; function answers keep
+    only their definitions."""
     code = extract_code(reply)
-    return code if task.kind == "stdin" else keep_definitions(code)
+    program = code if task.kind == "stdin" else keep_definitions(code)
+    return add_missing_imports(program, task.imports, task.context)
 
 
 def solve_fields(calls: TaskCalls, task: Task) -> dict[str, str]:

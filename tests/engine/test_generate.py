@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.stages.generate import body_reply_start
+from engine.stages.generate import body_reply_start, program_of
 from engine.task import Task
 
 
@@ -28,3 +28,10 @@ def test_a_tab_indented_body_gets_no_started_reply() -> None:
 
 def test_a_task_without_a_function_header_gets_no_started_reply() -> None:
     assert body_reply_start(task('"""\nWrite a function f.\n"""\n')) == ""
+
+
+def test_a_candidate_that_uses_the_files_import_gets_it() -> None:
+    header = 'def f(x):\n    """Root of x."""\n'
+    reply = f"```python\n{header}    return math.sqrt(x)\n```"
+    with_file_import = Task("t", "call", "Root of x.", header, "f", imports=("import math",))
+    assert program_of(with_file_import, reply) == f"import math\n{header}    return math.sqrt(x)\n"

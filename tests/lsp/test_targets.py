@@ -60,6 +60,12 @@ def test_function_task_statement_holds_imports_signature_and_docstring() -> None
     assert task.starter_code.rstrip().endswith('"""')
 
 
+def test_function_task_offers_the_files_imports_to_its_candidates() -> None:
+    module = parse_module(SOURCE)
+    task = build_task(module, target_named(module, "norm"), "geometry.py")
+    assert task.imports == ("import math", "from typing import List")
+
+
 def test_function_task_examples_come_from_doctests() -> None:
     module = parse_module(SOURCE)
     task = build_task(module, target_named(module, "norm"), "geometry.py")
