@@ -25,6 +25,7 @@ VERDICTS: dict[str, CaseStatus] = {
     "memory_limit": "error",
     "output_limit": "error",
     "runtime_error": "error",
+    "not_run": "not_run",
 }
 
 
@@ -56,7 +57,7 @@ class Execution:
         return [
             Failure(example.input, example.output, outcome.shown, outcome.error)
             for example, outcome in zip(task.examples, self.examples, strict=False)
-            if outcome.verdict != "passed"
+            if outcome.verdict not in ("passed", "not_run")
         ]
 
     def improves_on(self, original: Execution, task: Task, repaired_input: str) -> bool:
@@ -77,7 +78,11 @@ class Executor:
         self.busy = BusyClock()
         """Wall time with a sandbox run in flight, for `Engine.counters`."""
 
-    async def run(self, task: Task, code: str, tests: Sequence[GeneratedTest]) -> Execution:
+    async def run(
+        self, task: Task, code: str, tests: Sequence[GeneratedTest], *, stop_after_timeout: bool = False
+    ) -> Execution:
+        """`code` on the task's examples, then on `tests`. With `stop_after_timeout`, the cases after one
+        that exceeds the wall-time limit are not run: a hanging candidate costs the limit once."""
         kind = TestKind(task.kind)
         cases = [
             TestCase(kind, example.input, example.output, example.atol, example.match) for example in task.examples
@@ -86,7 +91,12 @@ class Executor:
         project_root = Path(task.project_root) if task.project_root else None
         with self.busy.running():
             result = await self._sandbox.run(
-                code, cases, entry_point=task.entry_point, limits=self._limits, project_root=project_root
+                code,
+                cases,
+                entry_point=task.entry_point,
+                limits=self._limits,
+                stop_after_timeout=stop_after_timeout,
+                project_root=project_root,
             )
         outcomes = [_outcome(kind, test) for test in result.tests]
         examples, generated = outcomes[: len(task.examples)], outcomes[len(task.examples) :]
@@ -101,7 +111,7 @@ class Executor:
 def _outcome(kind: TestKind, result: TestResult) -> CaseOutcome:
     status = result.verdict.value
     verdict = VERDICTS.get(status, "error")
-    if verdict in ("error", "timeout"):
+    if verdict in ("error", "timeout", "not_run"):
         return CaseOutcome(verdict, None, status.replace("_", " "), result.stderr_tail or result.detail or status)
     if kind is TestKind.STDIN:
         output = "\n".join(line.strip() for line in result.stdout.strip().split("\n"))

@@ -302,7 +302,8 @@ class Pipeline:
             # Nothing to run it on, so nothing to hold a fix to: the rewrite from the code and the problem.
             return await self.rewrite(task, code, emit)
         candidates = [Candidate(code, "original")]
-        executions = [await self._execute(calls, task, candidates[0], [])]
+        # Every example of the original runs, even after a hang: a fix is held to each one it passed.
+        executions = [await self._execute(calls, task, candidates[0], [], every_test=True)]
         if not executions[0].passes_examples:
             await self._direct_fixes(calls, task, candidates, executions)
         if not any(e.passes_examples for e in executions) and self._config.repair_analysis:
@@ -394,10 +395,16 @@ class Pipeline:
                     return
 
     async def _execute(
-        self, calls: TaskCalls, task: Task, candidate: Candidate, tests: Sequence[GeneratedTest]
+        self,
+        calls: TaskCalls,
+        task: Task,
+        candidate: Candidate,
+        tests: Sequence[GeneratedTest],
+        *,
+        every_test: bool = False,
     ) -> Execution:
         started = anyio.current_time()
-        execution = await self._executor.run(task, candidate.code, tests)
+        execution = await self._executor.run(task, candidate.code, tests, stop_after_timeout=not every_test)
         calls.meter.add("execute", seconds=anyio.current_time() - started, sandbox_runs=1, candidates=1)
         return execution
 

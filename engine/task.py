@@ -117,7 +117,8 @@ class Event:
     message: str = ""
 
 
-CaseStatus = Literal["passed", "failed", "error", "timeout", "ran"]
+CaseStatus = Literal["passed", "failed", "error", "timeout", "ran", "not_run"]
+"""not_run: a candidate's test after one it timed out on (the engine does not wait for a second hang)."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class WorkerLost(Exception):
     """The worker ended or stopped answering; the message says which."""
 
 
+STOPS_EVERY_FAILURE = frozenset(Verdict) - {Verdict.PASSED, Verdict.RAN, Verdict.NOT_RUN}
+STOPS_TIMEOUT = frozenset({Verdict.TIME_LIMIT})
+
+
 class Sandbox:
     """Runs candidate programs, each in its own isolated worker, up to `jobs` at once.
 
@@ -113,14 +117,16 @@ class Sandbox:
         entry_point: str | None = None,
         limits: Limits | None = None,
         stop_at_first_failure: bool = False,
+        stop_after_timeout: bool = False,
         project_root: Path | None = None,
     ) -> ProgramResult:
         """Run `code` on every test, in order, and grade each answer that has an expected value.
 
         `entry_point` names the function (CALL) or Solution method (FUNCTIONAL) to call. With
         `stop_at_first_failure`, tests after the first one that does not pass are NOT_RUN, as
-        LiveCodeBench stops there. `project_root`, a folder of the caller's, is importable from the
-        code and mounted read-only.
+        LiveCodeBench stops there; with `stop_after_timeout`, those after the first one that exceeds
+        its wall-time limit are, so a program that hangs costs the limit once, not once per test.
+        `project_root`, a folder of the caller's, is importable from the code and mounted read-only.
         """
         if any(test.kind is not TestKind.STDIN for test in tests) and not entry_point:
             raise ValueError("functional and call tests need an entry_point")
@@ -131,8 +137,11 @@ class Sandbox:
         if not tests:
             return ProgramResult(())
         limits = limits or self.limits
+        stop_after = (
+            STOPS_EVERY_FAILURE if stop_at_first_failure else STOPS_TIMEOUT if stop_after_timeout else frozenset()
+        )
         async with self._slot() as slot:
-            return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_at_first_failure, project_root)
+            return await self._run_in_slot(slot, code, tests, entry_point, limits, stop_after, project_root)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[int]:
@@ -152,7 +161,7 @@ class Sandbox:
         tests: Sequence[TestCase],
         entry_point: str | None,
         limits: Limits,
-        stop_at_first_failure: bool,
+        stop_after: frozenset[Verdict],
         project_root: Path | None,
     ) -> ProgramResult:
         uid = self._uids.uid(slot)
@@ -207,7 +216,7 @@ class Sandbox:
                     os.close(info_write)
             uid_to_clear = uid if launch.reap_all and not self.isolation.fully_isolated else None
             session = _WorkerSession(process, worker_stderr, info_read, uid_to_clear, limits)
-            return ProgramResult(tuple(await session.run(header, tests, stop_at_first_failure)))
+            return ProgramResult(tuple(await session.run(header, tests, stop_after)))
 
 
 class _WorkerSession:
@@ -235,18 +244,23 @@ class _WorkerSession:
         self._sandbox_pidfd: int | None = None
 
     async def run(
-        self, header: dict[str, Any], tests: Sequence[TestCase], stop_at_first_failure: bool
+        self, header: dict[str, Any], tests: Sequence[TestCase], stop_after: frozenset[Verdict]
     ) -> list[TestResult]:
+        """Each test's result; the tests after one whose verdict is in `stop_after` are NOT_RUN."""
         results: list[TestResult] = []
         lost: WorkerLost | None = None
         idle = False  # True once the worker waits for its next test, so it can leave on its own
         try:
             await self._start(header)
+            stopped_by: Verdict | None = None
             for test in tests:
-                if stop_at_first_failure and results and results[-1].verdict not in (Verdict.PASSED, Verdict.RAN):
-                    results.append(TestResult(Verdict.NOT_RUN, detail="not run: an earlier test failed"))
+                if stopped_by is not None:
+                    reason = "timed out" if stopped_by is Verdict.TIME_LIMIT else "failed"
+                    results.append(TestResult(Verdict.NOT_RUN, detail=f"not run: an earlier test {reason}"))
                     continue
                 results.append(await self._run_test(test))
+                if results[-1].verdict in stop_after:
+                    stopped_by = results[-1].verdict
             idle = True
         except WorkerLost as error:
             lost = error

@@ -138,6 +138,7 @@ class FakeSandbox:
         entry_point=None,
         project_root=None,
         stop_at_first_failure: bool = False,
+        stop_after_timeout: bool = False,
         limits=None,
     ) -> ProgramResult:
         self.seen.append(code)

@@ -59,3 +59,16 @@ async def test_an_example_with_a_tolerance_passes_a_float_within_it(executor: Ex
     example = Example(encode_value([10]), encode_value(4188.79), atol=4.19)
     execution = await executor.run(call_task(example), "def f(r):\n    return 4188.29\n", ())
     assert execution.passes_examples
+
+
+def test_an_example_left_unrun_after_a_hang_is_not_reported_as_a_failure() -> None:
+    hung = Execution(
+        examples=(
+            CaseOutcome("timeout", None, "time limit", "over the wall-time limit"),
+            CaseOutcome("not_run", None, "not run", "not run: an earlier test timed out"),
+        ),
+        tests=(),
+    )
+    two_examples = Task("t", "stdin", "", examples=(Example("1\n", "1\n"), Example("2\n", "2\n")))
+    assert [failure.input for failure in hung.failures(two_examples)] == ["1\n"]
+    assert hung.examples_passed == 0

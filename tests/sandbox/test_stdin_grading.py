@@ -131,3 +131,11 @@ async def test_tests_without_an_answer_return_the_raw_output(sandbox: Sandbox) -
     assert result.tests[0].verdict is Verdict.RAN
     assert result.tests[0].stdout == "cba\n"
     assert not result.passed
+
+
+async def test_stopping_after_a_timeout_skips_the_rest_but_not_a_wrong_answer(sandbox: Sandbox) -> None:
+    code = "n = int(input())\nwhile n == 0:\n    pass\nprint(n)\n"
+    tests = [TestCase(TestKind.STDIN, text, "1\n") for text in ("2", "0", "1")]
+    result = await sandbox.run(code, tests, stop_after_timeout=True)
+    assert [test.verdict for test in result.tests] == [Verdict.WRONG_ANSWER, Verdict.TIME_LIMIT, Verdict.NOT_RUN]
+    assert result.tests[2].detail == "not run: an earlier test timed out"
