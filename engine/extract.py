@@ -8,7 +8,7 @@ import functools
 import importlib
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from engine.context.definitions import bound_names
 
@@ -80,10 +80,10 @@ def add_missing_imports(code: str, offered: Sequence[str] = (), defined: str = "
         return code
     if any(alias.name == "*" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names):
         return code  # any name may come from the star import
-    missing = _unbound_names(tree) - _top_level_names(defined)
+    missing = _unbound_names(tree) - _names_at_top_of(defined, defined_names)
     added: list[str] = []
     for line in offered:
-        bound = _names_bound_by(line)
+        bound = _names_at_top_of(line, imported_names)
         if bound & missing:
             added.append(line)
             missing -= bound
@@ -108,12 +108,13 @@ def _unbound_names(tree: ast.Module) -> set[str]:
     return read - defined - bound_names(tree) - set(dir(builtins))
 
 
-def _top_level_names(source: str) -> set[str]:
+def _names_at_top_of(source: str, names: Callable[[ast.stmt], set[str]]) -> set[str]:
+    """What `names` reads from each module-level statement of `source`; nothing if it does not parse."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
-    return {name for node in tree.body for name in defined_names(node)}
+    return {name for node in tree.body for name in names(node)}
 
 
 def defined_names(node: ast.stmt) -> set[str]:
@@ -124,14 +125,6 @@ def defined_names(node: ast.stmt) -> set[str]:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         return {target.id for target in targets if isinstance(target, ast.Name)}
     return set()
-
-
-def _names_bound_by(import_line: str) -> set[str]:
-    try:
-        tree = ast.parse(import_line)
-    except SyntaxError:
-        return set()
-    return {name for node in tree.body for name in imported_names(node)}
 
 
 def imported_names(node: ast.stmt) -> set[str]:
