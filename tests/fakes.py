@@ -129,6 +129,8 @@ class FakeSandbox:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.stops_after_timeout: list[bool] = []
+        """Each run's `stop_after_timeout`, in order."""
 
     async def run(
         self,
@@ -142,6 +144,7 @@ class FakeSandbox:
         limits=None,
     ) -> ProgramResult:
         self.seen.append(code)
+        self.stops_after_timeout.append(stop_after_timeout)
         namespace: dict = {}
         exec(code, namespace)
         results = []

@@ -129,3 +129,10 @@ async def test_feedback_failures_caps_the_failing_examples_a_repair_prompt_shows
     await engine(runtime, feedback_failures=1).repair(TWO_EXAMPLES, BUGGY)
     assert runtime.messages[0].count("On this input:") == 1
     assert "\n[5]\n" not in runtime.messages[0]
+
+
+async def test_the_original_runs_every_example_and_a_fix_stops_after_a_hang() -> None:
+    sandbox = FakeSandbox()
+    config = EngineConfig(pipeline=PipelineConfig(lens=False))
+    await Engine(RepairRuntime(direct=FIXED, analysed=BUGGY), sandbox, config).repair(TASK, BUGGY)  # type: ignore[arg-type]
+    assert sandbox.stops_after_timeout == [False, True]
