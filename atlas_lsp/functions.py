@@ -14,7 +14,7 @@ from inspect import cleandoc
 
 from engine.context.definitions import is_placeholder
 from engine.examples import docstring_examples
-from engine.extract import node_start
+from engine.extract import is_docstring, node_start
 from engine.task import Example
 
 MODULE_TARGET = "<module>"
@@ -118,7 +118,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def is_stub_body(body: list[ast.stmt]) -> bool:
     """A body that only holds a docstring, `...`, `pass` or `raise NotImplementedError`."""
-    statements = body[1:] if body and _docstring_node(body[0]) else body
+    statements = body[1:] if body and is_docstring(body[0]) else body
     if not statements:
         return True
     if len(statements) > 1:
@@ -192,7 +192,7 @@ def _site(
     def_line, end_line = node.lineno - 1, (node.end_lineno or node.lineno) - 1
     indent = lines[def_line][: node.col_offset]
     docstring = ast.get_docstring(node)
-    starter_end = (node.body[0].end_lineno or 1) - 1 if _docstring_node(node.body[0]) else node.body[0].lineno - 2
+    starter_end = (node.body[0].end_lineno or 1) - 1 if is_docstring(node.body[0]) else node.body[0].lineno - 2
     if node.body[0].lineno - 1 == def_line:  # a one-line function: the header is the line up to its body
         starter = lines[def_line][node.col_offset : node.body[0].col_offset].rstrip()
     else:
@@ -218,10 +218,6 @@ def _dedent(lines: list[str], indent: str) -> str:
     return "".join((line[len(indent) :] if line.startswith(indent) else line) + "\n" for line in lines)
 
 
-def _docstring_node(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-
-
 def _names_used(node: ast.AST) -> set[str]:
     return {name.id for name in ast.walk(node) if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load)}
 
@@ -244,7 +240,7 @@ def _definitions(tree: ast.Module, lines: list[str]) -> dict[str, str]:
 
 def _problem(tree: ast.Module, text: str) -> ModuleProblem | None:
     """A module docstring that talks about input and output is taken for a problem statement."""
-    if not tree.body or not _docstring_node(tree.body[0]):
+    if not tree.body or not is_docstring(tree.body[0]):
         return None
     statement = ast.get_docstring(tree, clean=True) or ""
     lowered = statement.lower()

@@ -151,7 +151,7 @@ def _first_plain_statement_line(tree: ast.Module) -> int:
     """The 0-based line of the first statement that is not the module docstring or a `__future__` import:
     imports go there."""
     for index, node in enumerate(tree.body):
-        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        docstring = index == 0 and is_docstring(node)
         future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
         if not (docstring or future):
             return node_start(node)
@@ -162,3 +162,8 @@ def node_start(node: ast.stmt) -> int:
     """0-based first line of a statement, its decorators included."""
     decorators: list[ast.expr] = getattr(node, "decorator_list", [])
     return min([node.lineno, *(decorator.lineno for decorator in decorators)]) - 1
+
+
+def is_docstring(node: ast.stmt) -> bool:
+    """A statement that is a string alone: a docstring when it opens a module, class or function."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from atlas_lsp.features.targets import Target
 from atlas_lsp.functions import FunctionSite, ModuleProblem, ModuleSource, split_lines
-from engine.extract import defined_names, node_start
+from engine.extract import defined_names, is_docstring, node_start
 
 
 class UnusableAnswer(Exception):
@@ -60,7 +60,7 @@ def rewrite(module: ModuleSource, target: Target, answer_code: str) -> Rewrite:
 def _rewrite_program(module: ModuleSource, problem: ModuleProblem, answer_code: str) -> Rewrite:
     code = textwrap.dedent(answer_code).strip("\n")
     tree = _parse(code)
-    if tree.body and _is_docstring(tree.body[0]):
+    if tree.body and is_docstring(tree.body[0]):
         # The model repeated the statement: the file already has it.
         code = "\n".join(code.split("\n")[tree.body[0].end_lineno :]).strip("\n")
     end = len(split_lines(module.text))
@@ -146,13 +146,9 @@ def _import_line(module: ModuleSource) -> int:
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     if imports:
         return imports[-1].end_lineno or 0
-    if tree.body and _is_docstring(tree.body[0]):
+    if tree.body and is_docstring(tree.body[0]):
         return tree.body[0].end_lineno or 0
     return 0
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _indented(text: str, indent: str) -> str:
