@@ -21,75 +21,43 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 from llama_cpp import Llama
 
 from engine.models import resolve_model_file
+from engine.runtime.drafting import GuessPolicy, TokenHistory, next_limit
 
 RESULTS = Path(__file__).parent / "results"
 
 
-@dataclass(frozen=True)
-class Policy:
-    ngrams: tuple[int, ...]
-    limit: int
-    adaptive: bool
-
-    def __str__(self) -> str:
-        return f"n-grams {'/'.join(map(str, self.ngrams))}, up to {self.limit}{', adaptive' if self.adaptive else ''}"
-
-
 POLICIES = [
-    Policy(ngrams, limit, adaptive)
+    GuessPolicy(ngrams, limit, adaptive)
     for ngrams in ((3, 2), (4, 3), (5, 4))
     for limit in (4, 8, 16)
     for adaptive in (False, True)
 ]
 
 
-class History:
-    """A sequence's tokens as int32 bytes: finding its last n tokens' latest earlier occurrence is one C-level
-    `rfind` (a Python scan of thousands of tokens at each of tens of thousands of steps would take hours)."""
-
-    def __init__(self, tokens: Sequence[int]) -> None:
-        self._bytes = bytearray(np.asarray(tokens, dtype=np.int32).tobytes())
-
-    def extend(self, tokens: Sequence[int]) -> None:
-        self._bytes += np.asarray(tokens, dtype=np.int32).tobytes()
-
-    def draft(self, ngrams: tuple[int, ...], limit: int) -> list[int]:
-        """What followed the latest earlier occurrence of the last n tokens (longest n first), up to `limit`."""
-        size = len(self._bytes) // 4
-        for n in ngrams if limit > 0 else ():
-            if size <= n:
-                continue
-            key, end = bytes(self._bytes[-4 * n :]), len(self._bytes) - 4
-            while (found := self._bytes.rfind(key, 0, end)) >= 0:
-                if found % 4 == 0:
-                    follows = found // 4 + n
-                    guess = np.frombuffer(self._bytes, np.int32, min(limit, size - follows), 4 * follows)
-                    return [int(token) for token in guess]
-                end = found + len(key) - 1  # a match across two tokens' bytes: look further back
-        return []
+def describe(policy: GuessPolicy) -> str:
+    ngrams = "/".join(map(str, policy.ngrams))
+    return f"n-grams {ngrams}, up to {policy.limit}{', adaptive' if policy.adaptive else ''}"
 
 
-def replay(prompt: list[int], completion: list[int], policy: Policy) -> list[tuple[int, int]]:
+def replay(prompt: list[int], completion: list[int], policy: GuessPolicy) -> list[tuple[int, int]]:
     """(tokens fed, tokens accepted from the guess) for each step decoding `completion`."""
-    history, done, limit, steps = History(prompt), 0, policy.limit, []
+    history, done, limit, steps = TokenHistory(prompt), 0, policy.limit, []
     while done < len(completion):
-        guess = history.draft(policy.ngrams, min(limit, len(completion) - done - 1))
+        guess = history.guess(policy.ngrams, min(limit, len(completion) - done - 1))
         accepted = 0
         while accepted < len(guess) and guess[accepted] == completion[done + accepted]:
             accepted += 1
         history.extend(completion[done : done + accepted + 1])
         done += accepted + 1
         steps.append((len(guess) + 1, accepted))
-        if policy.adaptive and guess:
-            limit = min(policy.limit, 2 * limit) if accepted == len(guess) else accepted + 1
+        limit = next_limit(policy, limit, len(guess), accepted)
     return steps
 
 
@@ -133,7 +101,9 @@ def main() -> None:
         steps = [step for prompt, completion in pairs for step in replay(prompt, completion, policy)]
         seconds = sum(cost(fed) for fed, _ in steps) / 1000
         guessed, accepted = sum(fed - 1 for fed, _ in steps), sum(a for _, a in steps)
-        print(f"| {policy} | {len(steps)} | {guessed} | {accepted} | {seconds:.1f} | {seconds / baseline:.2f}x |")
+        print(
+            f"| {describe(policy)} | {len(steps)} | {guessed} | {accepted} | {seconds:.1f} | {seconds / baseline:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ class EmbeddedSettings:
     """The model's context window (KV cache cells), shared by the prompts and completions decoded at once."""
     max_sequences: int = 16
     batch_tokens: int = 512
+    guessed_tokens: int = 16
+    """The most prompt-lookup tokens checked with a sequence's next token in one step; 0 turns it off."""
     threads: int = 0  # 0 = one per core
     show_llama_log: bool = False
     gpu_layers: GpuLayers = "auto"

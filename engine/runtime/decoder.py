@@ -3,9 +3,15 @@
 On a CPU every decode step re-reads all the weights, so a step that advances many sequences costs
 little more than a step that advances one. The decoder keeps one running batch: a request's prompt
 is evaluated once into one sequence, its KV cells are shared with the request's other sequences
-(`kv_unified`), and every active sequence of every request advances by one token per step. Requests
+(`kv_unified`), and every active sequence of every request advances at least one token per step. Requests
 join and leave between steps. All llama.cpp calls happen on the decoder's own thread because a
 context is not thread-safe.
+
+Where a sequence copies text it has seen (a solve copying the docstring of its prompt, a repair the
+unchanged lines of the function), the step also feeds the tokens that followed that text before
+(`engine.runtime.drafting`): on this CPU a forward pass of 16 tokens costs about 6 passes of one, and each
+guessed token the model confirms is a pass saved. Confirmation follows the sequence's own sampling rule,
+so what a sequence writes is distributed as without guesses.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import llama_cpp
 import numpy as np
 
 from engine.runtime.base import FinishReason, Generation, RuntimeFailure, SamplingParams, TokenCallback
-from engine.runtime.sampling import sample_tokens
+from engine.runtime.drafting import EMBEDDED_GUESSES, GuessPolicy, TokenHistory, next_limit
+from engine.runtime.sampling import sample_token, sample_tokens
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class DecoderLimits:
     cached_prefixes: int = 4
     """Recent prompts kept in the KV cache, so a later prompt that starts the same way (the
     pipeline's calls on one problem all start with its statement) skips that part of prefill."""
+    guesses: GuessPolicy = EMBEDDED_GUESSES
+    """How prompt-lookup tokens are guessed; a limit of 0 turns guessing off."""
 
 
 MIN_CACHED_PROMPT = 64
@@ -51,6 +60,8 @@ class DecoderStats:
     """Time spent evaluating prompts (embeddings included)."""
     decode_seconds: float = 0.0
     """Time spent in decode steps: the model's forward pass and sampling."""
+    guessed_tokens_fed: int = 0
+    guessed_tokens_kept: int = 0
 
 
 @dataclass
@@ -95,6 +106,8 @@ class _Sequence:
     params: SamplingParams
     generator: np.random.Generator
     position: int
+    history: TokenHistory
+    guess_limit: int
     pending_token: int = -1
     generated: int = 0
     text_bytes: bytearray = field(default_factory=bytearray)
@@ -258,6 +271,8 @@ class Decoder:
                 params=params,
                 generator=np.random.default_rng(params.seed),
                 position=len(request.prompt),
+                history=TokenHistory(request.prompt),
+                guess_limit=self._limits.guesses.limit,
             )
             for index, (seq_id, params) in enumerate(zip(seq_ids, request.params, strict=True))
         ]
@@ -361,22 +376,52 @@ class Decoder:
         if not self._active:
             return
         started = time.perf_counter()
-        self._batch.n_tokens = len(self._active)
-        for slot, sequence in enumerate(self._active):
-            self._put(slot, sequence.pending_token, sequence.position, sequence.seq_id, True)
+        room = self._limits.batch_tokens - len(self._active)
+        fed: list[tuple[_Sequence, int, list[int]]] = []
+        slot = 0
+        for sequence in self._active:
+            guess = self._guess(sequence, room)
+            room -= len(guess)
+            for offset, token in enumerate([sequence.pending_token, *guess]):
+                self._put(slot + offset, token, sequence.position + offset, sequence.seq_id, True)
+            fed.append((sequence, slot, guess))
+            slot += 1 + len(guess)
+        self._batch.n_tokens = slot
         self._decode()
         self.stats.decode_steps += 1
-        self.stats.tokens_decoded += len(self._active)
         requests_in_step = len({id(s.request) for s in self._active})
         self.stats.most_requests_in_one_step = max(self.stats.most_requests_in_one_step, requests_in_step)
         self.stats.most_sequences_in_one_step = max(self.stats.most_sequences_in_one_step, len(self._active))
-        logits = self._logits_view(len(self._active))
-        tokens = sample_tokens(logits, [s.params for s in self._active], [s.generator for s in self._active])
-        for sequence, token in zip(self._active, tokens, strict=True):
-            sequence.position += 1
-            self._accept(sequence, token)
+        logits = self._logits_view(slot)
+        for sequence, first_row, guess in fed:
+            self._confirm(sequence, logits[first_row : first_row + len(guess) + 1], guess)
         self.stats.decode_seconds += time.perf_counter() - started
         self._retire_finished()
+
+    def _guess(self, sequence: _Sequence, room: int) -> list[int]:
+        # A guess never reaches past the sequence's max_tokens: its cells stay inside the request's reservation.
+        limit = min(sequence.guess_limit, room, sequence.params.max_tokens - sequence.generated - 1)
+        return sequence.history.guess(self._limits.guesses.ngrams, limit) if limit > 0 else []
+
+    def _confirm(self, sequence: _Sequence, rows: np.ndarray, guess: list[int]) -> None:
+        """Take the sequence's tokens from the rows of its pending token and its guess: each row gives the
+        token after the one fed there, and a guessed token is kept only while the model confirms it."""
+        kept = 0
+        for index, row in enumerate(rows):
+            guessed = guess[index] if index < len(guess) else -1
+            token = sample_token(row, sequence.params, sequence.generator, guessed)
+            sequence.position += 1
+            self._accept(sequence, token)
+            self.stats.tokens_decoded += 1
+            if sequence.finish or token != guessed:
+                break
+            kept += 1
+        if not sequence.finish and kept < len(guess):
+            # The cells from here on hold guessed tokens the sequence did not keep.
+            llama_cpp.llama_memory_seq_rm(self._memory, sequence.seq_id, sequence.position, -1)
+        self.stats.guessed_tokens_fed += len(guess)
+        self.stats.guessed_tokens_kept += kept
+        sequence.guess_limit = next_limit(self._limits.guesses, sequence.guess_limit, len(guess), kept)
 
     def _accept(self, sequence: _Sequence, token: int) -> None:
         """Record a sampled token; it is fed back to the model at the next step unless the sequence ends."""
@@ -385,6 +430,7 @@ class Decoder:
             return
         sequence.generated += 1
         sequence.pending_token = token
+        sequence.history.extend([token])
         sequence.text_bytes += self._token_bytes(token)
         text = sequence.text_bytes.decode("utf-8", errors="ignore")
         stop_at = _first_stop(text, sequence.params.stop, sequence.emitted_chars)

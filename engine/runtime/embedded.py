@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -22,6 +23,7 @@ from engine.config import EmbeddedSettings
 from engine.models import ModelError, check_gguf_file
 from engine.runtime.base import Generation, Message, RuntimeFailure, SamplingParams, TokenCallback
 from engine.runtime.decoder import Decoder, DecoderLimits, DecoderStats, Request
+from engine.runtime.drafting import EMBEDDED_GUESSES
 from engine.runtime.gpu import GpuSupport, gpu_support, offload_failure, offloaded_layers, resolve_gpu_layers
 
 
@@ -67,7 +69,12 @@ class EmbeddedRuntime:
         self._formatter = _chat_formatter(self._model, self._vocab)
         self._max_sequences = settings.max_sequences
         threads = settings.threads or os.cpu_count() or 1
-        limits = DecoderLimits(settings.context_tokens, settings.max_sequences, settings.batch_tokens)
+        limits = DecoderLimits(
+            settings.context_tokens,
+            settings.max_sequences,
+            settings.batch_tokens,
+            guesses=replace(EMBEDDED_GUESSES, limit=settings.guessed_tokens),
+        )
         with _llama_errors() as errors:
             try:
                 self._decoder = Decoder(self._model, self._vocab, limits, threads)

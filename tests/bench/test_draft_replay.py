@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from benchmarks.draft_replay import History, Policy, replay
+from benchmarks.draft_replay import replay
+from engine.runtime.drafting import GuessPolicy
 
-COPY = Policy(ngrams=(2,), limit=4, adaptive=False)
-
-
-def test_a_guess_is_what_followed_the_latest_earlier_occurrence_of_the_last_tokens() -> None:
-    history = History([1, 2, 3, 9, 1, 2, 4, 5, 1, 2])
-    assert history.draft((2,), 3) == [4, 5, 1]
-
-
-def test_no_earlier_occurrence_gives_no_guess() -> None:
-    assert History([1, 2, 3, 4]).draft((2,), 4) == []
+COPY = GuessPolicy(ngrams=(2,), limit=4, adaptive=False)
 
 
 def test_a_completion_copying_its_prompt_takes_fewer_steps_than_tokens() -> None:

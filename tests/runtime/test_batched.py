@@ -112,3 +112,46 @@ async def test_without_batching_later_samples_reuse_the_cached_prompt(one_sequen
         one_sequence_runtime.stats.prompt_tokens_reused - reused_before
         >= one_sequence_runtime.count_tokens(statement[0].content) - 4
     )
+
+
+COPY_THIS_CODE = [
+    Message(
+        "user",
+        "Repeat this function exactly, in one ```python block:\n```python\n"
+        "def area(width: float, height: float) -> float:\n"
+        '    """Return the area of a width by height rectangle.\n\n'
+        "    >>> area(2, 3)\n    6\n"
+        '    """\n'
+        "    return width * height\n```",
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def unguessing_runtime(small_model_file) -> Iterator[EmbeddedRuntime]:
+    """Prompt-lookup guesses turned off: one token per sequence per step."""
+    settings = EmbeddedSettings(context_tokens=4096, max_sequences=2, guessed_tokens=0)
+    runtime = EmbeddedRuntime(small_model_file, settings, "small")
+    yield runtime
+    anyio.run(runtime.aclose)
+
+
+async def test_a_copied_reply_keeps_guessed_tokens(runtime: EmbeddedRuntime) -> None:
+    kept_before = runtime.stats.guessed_tokens_kept
+    reply = await runtime.generate(COPY_THIS_CODE, SamplingParams(max_tokens=80))
+    assert "return width * height" in reply.text
+    assert runtime.stats.guessed_tokens_kept - kept_before >= 20
+
+
+async def test_guessed_tokens_leave_the_greedy_reply_unchanged(
+    runtime: EmbeddedRuntime, unguessing_runtime: EmbeddedRuntime
+) -> None:
+    guessed = await runtime.generate(COPY_THIS_CODE, SamplingParams(max_tokens=80))
+    unguessed = await unguessing_runtime.generate(COPY_THIS_CODE, SamplingParams(max_tokens=80))
+    assert unguessing_runtime.stats.guessed_tokens_fed == 0
+    assert guessed.text == unguessed.text
+
+
+async def test_guessed_tokens_never_reach_past_max_tokens(runtime: EmbeddedRuntime) -> None:
+    replies = await runtime.generate_many(COPY_THIS_CODE, [SamplingParams(max_tokens=cap) for cap in (5, 30)])
+    assert [r.completion_tokens for r in replies] == [5, 30]
