@@ -10,8 +10,9 @@ context is not thread-safe.
 Where a sequence copies text it has seen (a solve copying the docstring of its prompt, a repair the
 unchanged lines of the function), the step also feeds the tokens that followed that text before
 (`engine.runtime.drafting`): on this CPU a forward pass of 16 tokens costs about 6 passes of one, and each
-guessed token the model confirms is a pass saved. Confirmation follows the sequence's own sampling rule,
-so what a sequence writes is distributed as without guesses.
+guessed token the model confirms is a pass saved. Each token is still drawn from its own row of logits
+with one draw of the sequence's generator, so a sequence writes, for the same seed, the tokens it would
+write without guesses.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from engine.runtime.base import FinishReason, Generation, RuntimeFailure, SamplingParams, TokenCallback
 from engine.runtime.drafting import EMBEDDED_GUESSES, GuessPolicy, TokenHistory, next_limit
-from engine.runtime.sampling import sample_token, sample_tokens
+from engine.runtime.sampling import sample_row, sample_tokens
 
 
 @dataclass(frozen=True)
@@ -405,15 +406,15 @@ class Decoder:
 
     def _confirm(self, sequence: _Sequence, rows: np.ndarray, guess: list[int]) -> None:
         """Take the sequence's tokens from the rows of its pending token and its guess: each row gives the
-        token after the one fed there, and a guessed token is kept only while the model confirms it."""
+        token after the one fed there, drawn as it would be without a guess, and the guess holds up to the
+        first guessed token that differs from the token drawn."""
         kept = 0
         for index, row in enumerate(rows):
-            guessed = guess[index] if index < len(guess) else -1
-            token = sample_token(row, sequence.params, sequence.generator, guessed)
+            token = sample_row(row, sequence.params, sequence.generator)
             sequence.position += 1
             self._accept(sequence, token)
             self.stats.tokens_decoded += 1
-            if sequence.finish or token != guessed:
+            if sequence.finish or index == len(guess) or token != guess[index]:
                 break
             kept += 1
         if not sequence.finish and kept < len(guess):

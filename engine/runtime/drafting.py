@@ -4,7 +4,8 @@ occurrence of its last few tokens in its prompt or its own output.
 A sampled solve copies the function's header and docstring from its prompt, and a repair copies the
 unchanged lines of the function it fixes; there the guesses are right for tens of tokens in a row. The
 decoder feeds a guess with the sequence's next token in one step and keeps only what the model itself
-would have produced (`engine.runtime.sampling.sample_token`), so the output's distribution is unchanged.
+would have produced, drawn as without a guess (`engine.runtime.sampling.sample_row`): the output is the
+same.
 """
 
 from __future__ import annotations

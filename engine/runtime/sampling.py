@@ -23,41 +23,18 @@ def sample_tokens(
 ) -> list[int]:
     """Pick one token per row of `logits` (shape: sequences x vocabulary)."""
     return [
-        _sample_row(row, row_params, generator)
+        sample_row(row, row_params, generator)
         for row, row_params, generator in zip(logits, params, generators, strict=True)
     ]
 
 
-def _sample_row(row: np.ndarray, params: SamplingParams, generator: np.random.Generator) -> int:
+def sample_row(row: np.ndarray, params: SamplingParams, generator: np.random.Generator) -> int:
+    """One token for one row of logits, from one draw of `generator` (none when greedy).
+
+    One draw per token, whatever else the decoder does: a guessed token checked against the token drawn
+    here leaves a sequence the same tokens, for the same seed, as decoding it one token at a time."""
     if params.temperature <= 0.0:
         return int(np.argmax(row))
-    candidates, weights = _kept_tokens(row, params)
-    # generator.choice(keep, p=...) without its checks of p (a tenth of a millisecond a row): the same
-    # cumulative sum, the same one draw, so the same token for the same seed.
-    return _draw(candidates, weights, generator)
-
-
-def sample_token(row: np.ndarray, params: SamplingParams, generator: np.random.Generator, guess: int) -> int:
-    """A token for `row` given a guessed one (-1: none), distributed exactly as `sample_tokens` draws it.
-
-    Speculative sampling with a guess that is certain: the guess is kept with its probability, and
-    otherwise a token is drawn from the others in proportion to theirs. A greedy sequence gets its argmax,
-    so the guess holds exactly when it is the token the sequence would have written.
-    """
-    if params.temperature <= 0.0:
-        return int(np.argmax(row))
-    candidates, weights = _kept_tokens(row, params)
-    where = np.flatnonzero(candidates == guess)
-    if where.size:
-        if generator.random() < weights[where[0]] / weights.sum():
-            return guess
-        weights = weights.copy()
-        weights[where] = 0.0
-    return _draw(candidates, weights, generator)
-
-
-def _kept_tokens(row: np.ndarray, params: SamplingParams) -> tuple[np.ndarray, np.ndarray]:
-    """The tokens top-k and top-p keep, most likely first, and their unnormalised probabilities."""
     k = min(params.top_k if params.top_k > 0 else row.size, row.size)
     candidates = top_k_indices(row, k)
     scaled = row[candidates].astype(np.float64) / params.temperature
@@ -65,11 +42,9 @@ def _kept_tokens(row: np.ndarray, params: SamplingParams) -> tuple[np.ndarray, n
     probabilities /= probabilities.sum()
     # Keep the smallest prefix whose mass reaches top_p (always at least one token).
     keep = int(np.searchsorted(np.cumsum(probabilities), params.top_p) + 1)
-    return candidates[:keep], probabilities[:keep]
-
-
-def _draw(candidates: np.ndarray, weights: np.ndarray, generator: np.random.Generator) -> int:
-    cumulative = np.cumsum(weights)
+    # generator.choice(keep, p=...) without its checks of p (a tenth of a millisecond a row): the same
+    # cumulative sum, the same one draw, so the same token for the same seed.
+    cumulative = np.cumsum(probabilities[:keep])
     cumulative /= cumulative[-1]
     return int(candidates[cumulative.searchsorted(generator.random(), side="right")])
 
