@@ -65,6 +65,7 @@ def bench_config_before_the_shared_builder(args: argparse.Namespace) -> EngineCo
     embedded = replace(
         EmbeddedSettings(max_sequences=1) if "batching" in args.disable else EmbeddedSettings(),
         **({} if args.gpu_layers is None else {"gpu_layers": args.gpu_layers}),
+        **({"guessed_tokens": 0} if "guessing" in args.disable else {}),
     )
     return EngineConfig(
         runtime=RuntimeConfig(model=args.model or "default", embedded=embedded),
@@ -108,6 +109,8 @@ def test_the_bench_in_single_mode_writes_one_greedy_answer_by_default() -> None:
         ["--mode", "single", "--max-tokens", "256", "--disable", "batching"],
         ["--disable", "router"],
         ["--disable", "batching", "self_tests"],
+        ["--mode", "single", "--disable", "guessing"],
+        ["--disable", "batching", "guessing", "repair"],
         ["--enable", "tie_break", "repair"],
         ["--enable", "plan", "--disable", "plan"],
         ["--record", "runs/records"],

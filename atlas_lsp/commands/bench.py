@@ -72,8 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="STAGE",
-        choices=(*PIPELINE_STAGES, "batching"),
-        help="turn pipeline stages off, or batched decoding (one sequence at a time), for ablations",
+        choices=(*PIPELINE_STAGES, "batching", "guessing"),
+        help="turn pipeline stages off, batched decoding (one sequence at a time) or prompt-lookup guesses "
+        "(one token per sequence per step), for ablations",
     )
     group.add_argument(
         "--enable",
@@ -155,9 +156,12 @@ def bench_config(args: argparse.Namespace) -> EngineConfig:
         pipeline = replace(config.pipeline, **switches)
         if args.record or args.lens_records:
             pipeline = pipeline.recording(inputs="self_tests" not in args.disable)
-    runtime = config.runtime
+    embedded = config.runtime.embedded
     if "batching" in args.disable:
-        runtime = replace(runtime, embedded=replace(runtime.embedded, max_sequences=1))
+        embedded = replace(embedded, max_sequences=1)
+    if "guessing" in args.disable:
+        embedded = replace(embedded, guessed_tokens=0)
+    runtime = replace(config.runtime, embedded=embedded)
     return replace(config, runtime=runtime, pipeline=pipeline)
 
 
@@ -193,7 +197,7 @@ async def _bench(args: argparse.Namespace) -> int:
     if args.mode == "single" and (stages_switched or args.candidates or args.budget):
         print(
             "error: --enable, --disable STAGE, --budget and --candidates shape the pipeline, "
-            "and single mode has none (of the switches only --disable batching applies to it)",
+            "and single mode has none (of the switches only --disable batching and guessing apply to it)",
             file=sys.stderr,
         )
         return 2
