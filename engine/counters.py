@@ -58,6 +58,11 @@ class EngineCounters:
     prompt_tokens_evaluated: int | None = None
     prompt_tokens_reused: int | None = None
     tokens_decoded: int | None = None
+    decode_steps: int | None = None
+    guessed_tokens_fed: int | None = None
+    """Prompt-lookup guesses fed with the sequences' next tokens (`engine.runtime.drafting`)."""
+    guessed_tokens_kept: int | None = None
+    """Of those, the tokens the model confirmed: each is one decode step saved."""
 
     def since(self, earlier: EngineCounters) -> EngineCounters:
         """The work done between `earlier` and this snapshot."""
@@ -68,6 +73,9 @@ class EngineCounters:
             prompt_tokens_evaluated=_difference(self.prompt_tokens_evaluated, earlier.prompt_tokens_evaluated),
             prompt_tokens_reused=_difference(self.prompt_tokens_reused, earlier.prompt_tokens_reused),
             tokens_decoded=_difference(self.tokens_decoded, earlier.tokens_decoded),
+            decode_steps=_difference(self.decode_steps, earlier.decode_steps),
+            guessed_tokens_fed=_difference(self.guessed_tokens_fed, earlier.guessed_tokens_fed),
+            guessed_tokens_kept=_difference(self.guessed_tokens_kept, earlier.guessed_tokens_kept),
         )
 
 

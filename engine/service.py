@@ -123,6 +123,9 @@ class Engine:
             prompt_tokens_evaluated=stats.prompt_tokens_evaluated,
             prompt_tokens_reused=stats.prompt_tokens_reused,
             tokens_decoded=stats.tokens_decoded,
+            decode_steps=stats.decode_steps,
+            guessed_tokens_fed=stats.guessed_tokens_fed,
+            guessed_tokens_kept=stats.guessed_tokens_kept,
         )
 
     @property

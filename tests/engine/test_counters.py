@@ -42,9 +42,9 @@ def test_overlapping_runs_count_once_and_idle_time_not_at_all(monkeypatch: pytes
 
 
 def test_a_difference_of_snapshots_is_the_work_between_them() -> None:
-    before = EngineCounters(1.0, 2.0, 3.0, 100, 20, 50)
-    after = EngineCounters(1.5, 2.25, 5.0, 180, 60, 90)
-    assert after.since(before) == EngineCounters(0.5, 0.25, 2.0, 80, 40, 40)
+    before = EngineCounters(1.0, 2.0, 3.0, 100, 20, 50, 40, 30, 10)
+    after = EngineCounters(1.5, 2.25, 5.0, 180, 60, 90, 60, 50, 22)
+    assert after.since(before) == EngineCounters(0.5, 0.25, 2.0, 80, 40, 40, 20, 20, 12)
     assert EngineCounters(2.0).since(EngineCounters(0.5)) == EngineCounters(1.5)
 
 
@@ -61,10 +61,13 @@ def test_the_embedded_decoders_figures_are_read_from_its_stats() -> None:
     runtime = FakeRuntime()
     runtime.stats = DecoderStats(  # type: ignore[attr-defined]
         tokens_decoded=40,
+        decode_steps=25,
+        guessed_tokens_fed=30,
+        guessed_tokens_kept=15,
         prompt_tokens_evaluated=300,
         prompt_tokens_reused=120,
         prefill_seconds=1.5,
         decode_seconds=4.0,
     )
     counters = Engine(runtime, FakeSandbox(), EngineConfig()).counters()  # type: ignore[arg-type]
-    assert counters == EngineCounters(0.0, 1.5, 4.0, 300, 120, 40)
+    assert counters == EngineCounters(0.0, 1.5, 4.0, 300, 120, 40, 25, 30, 15)
