@@ -11,8 +11,8 @@ Where a sequence copies text it has seen (a solve copying the docstring of its p
 unchanged lines of the function), the step also feeds the tokens that followed that text before
 (`engine.runtime.drafting`): on this CPU a forward pass of 16 tokens costs about 6 passes of one, and each
 guessed token the model confirms is a pass saved. Each token is still drawn from its own row of logits
-with one draw of the sequence's generator, so a sequence writes, for the same seed, the tokens it would
-write without guesses.
+with one draw of the sequence's generator, as without guesses; only the logits of a pass of several
+tokens may differ in the last bits, as they do between any two batch shapes.
 """
 
 from __future__ import annotations

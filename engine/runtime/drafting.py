@@ -3,9 +3,9 @@ occurrence of its last few tokens in its prompt or its own output.
 
 A sampled solve copies the function's header and docstring from its prompt, and a repair copies the
 unchanged lines of the function it fixes; there the guesses are right for tens of tokens in a row. The
-decoder feeds a guess with the sequence's next token in one step and keeps only what the model itself
-would have produced, drawn as without a guess (`engine.runtime.sampling.sample_row`): the output is the
-same.
+decoder feeds a guess with the sequence's next token in one step and keeps the guessed tokens up to
+the first that differs from the token drawn there as without a guess (`engine.runtime.sampling.sample_row`),
+so guessing changes how fast a sequence is written, not what it draws.
 """
 
 from __future__ import annotations
