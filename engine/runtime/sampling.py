@@ -32,7 +32,7 @@ def sample_row(row: np.ndarray, params: SamplingParams, generator: np.random.Gen
     """One token for one row of logits, from one draw of `generator` (none when greedy).
 
     One draw per token, whatever else the decoder does: a guessed token checked against the token drawn
-    here leaves a sequence the same tokens, for the same seed, as decoding it one token at a time."""
+    here leaves a sequence the same draws, for the same seed, as decoding it one token at a time."""
     if params.temperature <= 0.0:
         return int(np.argmax(row))
     k = min(params.top_k if params.top_k > 0 else row.size, row.size)
