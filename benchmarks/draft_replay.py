@@ -101,9 +101,8 @@ def main() -> None:
         steps = [step for prompt, completion in pairs for step in replay(prompt, completion, policy)]
         seconds = sum(cost(fed) for fed, _ in steps) / 1000
         guessed, accepted = sum(fed - 1 for fed, _ in steps), sum(a for _, a in steps)
-        print(
-            f"| {describe(policy)} | {len(steps)} | {guessed} | {accepted} | {seconds:.1f} | {seconds / baseline:.2f}x |"
-        )
+        cells = [describe(policy), len(steps), guessed, accepted, f"{seconds:.1f}", f"{seconds / baseline:.2f}x"]
+        print("| " + " | ".join(map(str, cells)) + " |")
 
 
 if __name__ == "__main__":
