@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.config import EmbeddedSettings
+
 
 @dataclass(frozen=True)
 class GuessPolicy:
@@ -27,9 +29,9 @@ class GuessPolicy:
     as long (up to `limit`): a sequence writing new text stops paying for long wrong guesses."""
 
 
-EMBEDDED_GUESSES = GuessPolicy(ngrams=(5, 4), limit=16, adaptive=True)
+EMBEDDED_GUESSES = GuessPolicy(ngrams=(5, 4), limit=EmbeddedSettings().guessed_tokens, adaptive=True)
 """The best of the policies replayed on the editor's traced Solve and Repair completions
-(benchmarks/results/draft_replay-small.md)."""
+(benchmarks/results/draft_replay-small.md); the settings say how long a guess may be."""
 
 
 class TokenHistory:
